@@ -1,0 +1,299 @@
+import type { Socket } from 'node:net';
+import type { Logger } from '@parley/common';
+import {
+  decodeClientMessage,
+  encodeFrame,
+  isProtocolError,
+  MsgId,
+  ProtocolError,
+  type ClientMessage,
+  type ErrorBody,
+  type Frame,
+  type LoginReq,
+  type ServerFrameId,
+  type ServerMessageOf,
+  TlvDecoder,
+} from '@parley/protocol';
+import type { RequestContext } from './request-context';
+import type { WriteScheduler } from './write-scheduler';
+
+/**
+ * login: waiting for the first frame; logging-in: token check running, later frames wait;
+ * active: logged in; closing: a final frame may still be flushing; closed: the socket is gone.
+ */
+export type ConnectionState = 'login' | 'logging-in' | 'active' | 'closing' | 'closed';
+
+/** What the session layer does with a connection's frames. */
+export interface ConnectionHandlers {
+  /** Resolves true when the connection is now logged in (it has answered or closed otherwise). */
+  login(conn: ClientConnection, req: LoginReq): Promise<boolean>;
+  /** A decoded message on a logged-in connection. */
+  dispatch(conn: ClientConnection, message: ClientMessage): void;
+  /** The socket closed; called once. */
+  closed(conn: ClientConnection): void;
+}
+
+export interface ConnectionOptions {
+  maxFrameBytes: number;
+  /** Output buffered for a client that does not read; beyond this the connection is dropped. */
+  maxBufferedBytes: number;
+  /** Frames a client may send while its login is still being checked. */
+  maxQueuedDuringLogin: number;
+  /** Requests in flight before the connection stops reading (resumes at half). */
+  maxInFlight: number;
+  scheduler: WriteScheduler;
+  handlers: ConnectionHandlers;
+  logger: Logger;
+}
+
+const CLOSE_GRACE_MS = 5000;
+
+/**
+ * One client socket: frame decoding, the login gate, write coalescing and closing. Everything a
+ * request means lives elsewhere (login handler, request router); this class only moves frames.
+ */
+export class ClientConnection implements RequestContext {
+  private static nextId = 1;
+  readonly connId = ClientConnection.nextId++;
+  state: ConnectionState = 'login';
+  private _uid = 0;
+  private _sessionId = '';
+  private _serverId = '';
+  /** Last time any bytes arrived (ms since epoch); the heartbeat sweeper reads it. */
+  lastSeen = Date.now();
+  /** Last time this session's route TTL was refreshed. */
+  routeRefreshedAt = 0;
+  /** The route claim of the login, so a close during login releases the route after it is written. */
+  routeClaim: Promise<unknown> | undefined;
+  closingSince = 0;
+  private readonly decoder: TlvDecoder;
+  private corked = false;
+  private inFlight = 0;
+  private paused = false;
+  private queued: Frame[] = [];
+
+  constructor(
+    readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.decoder = new TlvDecoder({ maxBodyBytes: options.maxFrameBytes });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => options.logger.debug({ err: err.message, conn: this.connId }, 'socket error'));
+    socket.once('close', () => this.onClose());
+  }
+
+  get uid(): number {
+    return this._uid;
+  }
+
+  get sessionId(): string {
+    return this._sessionId;
+  }
+
+  get serverId(): string {
+    return this._serverId;
+  }
+
+  /** Neither closing nor closed. */
+  get open(): boolean {
+    return this.state !== 'closing' && this.state !== 'closed';
+  }
+
+  get loggedIn(): boolean {
+    return this.state === 'active';
+  }
+
+  get remote(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
+  }
+
+  /** Binds the session identity; called by the login handler once the token is good. */
+  bindSession(uid: number, sessionId: string, serverId: string): void {
+    this._uid = uid;
+    this._sessionId = sessionId;
+    this._serverId = serverId;
+  }
+
+  /** Queues a frame; it leaves with everything else written this tick. False once closing. */
+  write(frame: Buffer): boolean {
+    if (this.state === 'closing' || this.state === 'closed') return false;
+    return this.writeNow(frame);
+  }
+
+  send<I extends ServerFrameId>(id: I, body: ServerMessageOf<I>): boolean {
+    return this.write(encodeFrame(id, body));
+  }
+
+  sendError(body: ErrorBody): boolean {
+    return this.write(encodeFrame(MsgId.Error, body));
+  }
+
+  /** Writes an optional last frame, ends the socket, and destroys it if the peer lingers. */
+  close(finalFrame?: Buffer): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    if (finalFrame) this.writeNow(finalFrame);
+    this.state = 'closing';
+    this.closingSince = Date.now();
+    this.queued = [];
+    this.flushWrites();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  closeWithError(body: ErrorBody): void {
+    this.close(encodeFrame(MsgId.Error, body));
+  }
+
+  /** Drops the connection at once (dead peer, slow consumer). */
+  destroy(): void {
+    if (this.state !== 'closed') this.state = 'closing';
+    this.socket.destroy();
+  }
+
+  /** Stops reading from the client (shutdown); already queued work still completes. */
+  stopReading(): void {
+    this.socket.pause();
+    this.paused = true;
+    this.queued = [];
+  }
+
+  flushWrites(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  /** Request accounting for backpressure: a client with too many requests in flight is not read. */
+  requestStarted(): void {
+    this.inFlight++;
+    if (this.inFlight >= this.options.maxInFlight && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  requestFinished(): void {
+    this.inFlight--;
+    if (this.paused && this.inFlight <= this.options.maxInFlight / 2 && (this.state === 'active' || this.state === 'login')) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private writeNow(frame: Buffer): boolean {
+    if (this.socket.destroyed) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      this.options.scheduler.markDirty(this);
+    }
+    this.socket.write(frame);
+    if (this.socket.writableLength > this.options.maxBufferedBytes) {
+      this.options.logger.warn({ conn: this.connId, uid: this._uid, buffered: this.socket.writableLength }, 'client does not read; dropping connection');
+      this.destroy();
+      return false;
+    }
+    return true;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.lastSeen = Date.now();
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.failStream(err);
+      return;
+    }
+    for (const frame of frames) {
+      if (!this.open) return;
+      this.onFrame(frame);
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    switch (this.state) {
+      case 'login':
+        this.onFirstFrame(frame);
+        return;
+      case 'logging-in':
+        if (this.queued.length >= this.options.maxQueuedDuringLogin) {
+          this.closeWithError({ code: 'RATE_LIMITED', message: 'Too many frames before the login completed' });
+          return;
+        }
+        // The frame body may be a view of a socket chunk that is reused; keep a copy.
+        this.queued.push({ id: frame.id, body: Buffer.from(frame.body) });
+        return;
+      case 'active': {
+        const message = this.decode(frame);
+        if (message) this.options.handlers.dispatch(this, message);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onFirstFrame(frame: Frame): void {
+    if (frame.id !== MsgId.LoginReq) {
+      this.closeWithError({ code: 'LOGIN_REQUIRED', message: 'The first frame must be LoginReq' });
+      return;
+    }
+    const message = this.decode(frame);
+    if (!message || message.id !== MsgId.LoginReq) return;
+    this.state = 'logging-in';
+    this.requestStarted();
+    this.options.handlers
+      .login(this, message.msg)
+      .then(
+        (ok) => {
+          if (!ok || this.state !== 'logging-in') return;
+          this.state = 'active';
+          const queued = this.queued;
+          this.queued = [];
+          for (const f of queued) {
+            if (this.state !== 'active') break;
+            this.onFrame(f);
+          }
+        },
+        (err: unknown) => {
+          this.options.logger.error({ err, conn: this.connId }, 'login failed unexpectedly');
+          this.closeWithError({ reqId: message.msg.reqId, code: 'INTERNAL', message: 'Internal server error' });
+        },
+      )
+      .finally(() => this.requestFinished());
+  }
+
+  /** Decodes one frame; protocol errors are answered here (fatal ones close the connection). */
+  private decode(frame: Frame): ClientMessage | undefined {
+    try {
+      return decodeClientMessage(frame);
+    } catch (err) {
+      this.failFrame(err);
+      return undefined;
+    }
+  }
+
+  private failFrame(err: unknown): void {
+    if (isProtocolError(err)) {
+      if (err.fatal) this.closeWithError(err.toErrorBody());
+      else this.sendError(err.toErrorBody());
+      return;
+    }
+    this.options.logger.error({ err, conn: this.connId }, 'frame decoding failed unexpectedly');
+    this.closeWithError({ code: 'INTERNAL', message: 'Internal server error' });
+  }
+
+  private failStream(err: unknown): void {
+    const body = err instanceof ProtocolError ? err.toErrorBody() : { code: 'MALFORMED_FRAME' as const, message: 'The frame could not be decoded' };
+    this.closeWithError(body);
+  }
+
+  private onClose(): void {
+    this.state = 'closed';
+    this.queued = [];
+    this.options.handlers.closed(this);
+  }
+}

@@ -1,0 +1,178 @@
+import { Server } from '@grpc/grpc-js';
+import {
+  bindServer,
+  chatInstance,
+  createMysqlPool,
+  createRedis,
+  migrate,
+  shutdownServer,
+  type RunningServer,
+  type ServerContext,
+} from '@parley/common';
+import { MsgId, msgName } from '@parley/protocol';
+import { ClientConnection, type ConnectionHandlers } from './client-connection';
+import { ClusterNotifier } from './cluster-notifier';
+import { DeliveredAckWriter } from './delivered-ack-writer';
+import { createFriendHandlers } from './friends';
+import { HeartbeatSweeper } from './heartbeat-sweeper';
+import { LoadReporter } from './load-reporter';
+import { LoginHandler } from './login-handler';
+import { MessageCommitter } from './message-committer';
+import { MessageService, pushCommitted } from './message-service';
+import { addPeerService } from './peer-service';
+import { PeerClients } from './peer-clients';
+import { RequestRouter } from './request-router';
+import { RouteStore } from './route-store';
+import { SessionRegistry } from './session-registry';
+import { SyncService } from './sync-service';
+import { TcpListener } from './tcp-listener';
+import { WriteScheduler } from './write-scheduler';
+
+export type { RequestContext } from './request-context';
+export type { UserNotifier } from './user-notifier';
+export { MessageCommitter, type SendCommand, type SendResult } from './message-committer';
+export { RouteStore, type Route } from './route-store';
+
+/** Output a client may leave unread before it is dropped. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** How long shutdown waits for clients to close after the last frames went out. */
+const CLOSE_WAIT_MS = 1000;
+
+/**
+ * A chat server: the TCP sessions of its clients, their requests (friends, messages, sync), the
+ * ChatPeer gRPC service for the other chat servers, and load reports to the status-server.
+ * See docs/chat-server.md.
+ */
+export async function startChatServer(ctx: ServerContext): Promise<RunningServer> {
+  const { config, logger, id } = ctx;
+  const instance = chatInstance(config, id);
+  const { heartbeatSec } = config.chat;
+  await migrate(config.mysql, { logger });
+
+  const pool = createMysqlPool(config.mysql);
+  const redis = createRedis(config.redis, logger);
+  const registry = new SessionRegistry();
+  const routes = new RouteStore(redis, id, HeartbeatSweeper.routeTtlMs(heartbeatSec));
+  const peers = new PeerClients({ selfId: id, redis, configured: config.chatServers, logger });
+  const notifier = new ClusterNotifier({ serverId: id, registry, routes, peers, logger });
+  const committer = new MessageCommitter({
+    pool,
+    intervalMs: config.chat.commitIntervalMs,
+    maxBatch: config.chat.commitMaxBatch,
+    logger,
+    onCommitted: pushCommitted(notifier, logger),
+  });
+  const messages = new MessageService(committer, logger);
+  const sync = new SyncService(pool);
+  const acks = new DeliveredAckWriter({ pool, logger });
+  const friends = createFriendHandlers({ pool, notifier, logger });
+
+  const router = new RequestRouter({
+    handlers: {
+      [MsgId.SendReq]: (c, req) => messages.send(c, req),
+      [MsgId.SyncReq]: (c, req) => sync.sync(c, req),
+      [MsgId.PullReq]: (c, req) => sync.pull(c, req),
+      [MsgId.HistoryReq]: (c, req) => sync.history(c, req),
+      [MsgId.SearchUserReq]: friends.searchUsers,
+      [MsgId.FriendRequestReq]: friends.sendRequest,
+      [MsgId.FriendRequestListReq]: friends.listRequests,
+      [MsgId.FriendReplyReq]: friends.reply,
+      [MsgId.FriendListReq]: friends.listFriends,
+      [MsgId.FriendDeleteReq]: friends.deleteFriend,
+    },
+    onDeliveredAck: (c, conversationId, seq) => acks.record(c.uid, conversationId, seq),
+    missingReason: (msgId) => `${msgName(msgId) ?? msgId} is not available on this server`,
+    logger,
+  });
+  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, logger });
+
+  let draining = false;
+  const scheduler = new WriteScheduler();
+  const handlers: ConnectionHandlers = {
+    login: login.login,
+    dispatch: router.dispatch,
+    closed: (conn) => {
+      registry.remove(conn);
+      if (conn.sessionId === '' || draining) return; // shutdown releases routes in one go
+      const { uid, sessionId } = conn;
+      void (conn.routeClaim ?? Promise.resolve())
+        .then(() => routes.release(uid, sessionId))
+        .catch((err: unknown) => logger.warn({ err, uid }, 'route release failed'));
+    },
+  };
+  const connectionOptions = {
+    maxFrameBytes: config.chat.maxFrameBytes,
+    maxBufferedBytes: MAX_BUFFERED_BYTES,
+    maxQueuedDuringLogin: 64,
+    maxInFlight: 256,
+    scheduler,
+    handlers,
+    logger,
+  };
+
+  const grpcServer = new Server();
+  addPeerService(grpcServer, registry, logger);
+  const grpcPort = await bindServer(grpcServer, instance.bindHost, instance.grpcPort);
+  const listener = new TcpListener((socket) => {
+    if (draining) {
+      socket.destroy();
+      return;
+    }
+    registry.add(new ClientConnection(socket, connectionOptions));
+  }, logger);
+  let tcpPort: number;
+  try {
+    tcpPort = await listener.listen(instance.bindHost, instance.tcpPort);
+  } catch (err) {
+    grpcServer.forceShutdown();
+    await Promise.allSettled([pool.end(), redis.quit()]);
+    throw err;
+  }
+  const sweeper = new HeartbeatSweeper({ heartbeatSec, registry, routes, logger });
+  const reporter = new LoadReporter({
+    server: { id, host: instance.host, tcpPort, grpcPort },
+    status: { host: config.status.host, port: config.status.port },
+    intervalSec: config.status.reportIntervalSec,
+    connections: () => registry.sessionCount,
+    logger,
+  });
+  reporter.start();
+
+  async function stop(): Promise<void> {
+    draining = true;
+    listener.stopAccepting();
+    const deregistered = reporter.drainAndDeregister();
+    const conns = [...registry.all()];
+    const sessions = [...registry.sessions()].map((c) => ({ uid: c.uid, session: c.sessionId, claim: c.routeClaim }));
+    // Tell every client to go elsewhere, and stop reading: what they send from now on is not acked.
+    for (const conn of conns) {
+      if (conn.state === 'active') conn.send(MsgId.Reconnect, { reason: 'server_shutdown' });
+      conn.stopReading();
+    }
+    // Everything already submitted is committed and acked before the sockets close.
+    await committer.close();
+    await acks.close();
+    await notifier.drain();
+    await peers.drain();
+    scheduler.flush();
+    await Promise.allSettled(sessions.map((s) => s.claim));
+    await routes.releaseMany(sessions).catch((err: unknown) => logger.warn({ err }, 'route release failed'));
+    const closed = conns.map((conn) => (conn.state === 'closed' ? undefined : new Promise<void>((resolve) => conn.socket.once('close', () => resolve()))));
+    for (const conn of conns) conn.close();
+    const waitAll = Promise.all(closed);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([waitAll, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+    for (const conn of conns) if (conn.state !== 'closed') conn.destroy();
+    sweeper.stop();
+    await deregistered;
+    reporter.close();
+    await shutdownServer(grpcServer, 1000);
+    peers.close();
+    await Promise.allSettled([pool.end(), redis.quit()]);
+    logger.info({ sessions: sessions.length }, 'chat server drained');
+  }
+
+  logger.info({ tcpPort, grpcPort, heartbeatSec }, 'chat server listening');
+  return { ready: { tcpPort, grpcPort }, stop };
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { toParleyError, validateToken, type Logger, type Redis } from '@parley/common';
+import { encodeFrame, KickReason, MsgId, type LoginReq } from '@parley/protocol';
+import type { ClientConnection } from './client-connection';
+import type { PeerClients } from './peer-clients';
+import type { RouteStore } from './route-store';
+import type { SessionRegistry } from './session-registry';
+
+export interface LoginDeps {
+  serverId: string;
+  heartbeatSec: number;
+  redis: Redis;
+  registry: SessionRegistry;
+  routes: RouteStore;
+  peers: PeerClients;
+  logger: Logger;
+}
+
+/** 12 characters of base64url: unique enough to tell two sessions of one user apart. */
+export function newSessionId(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/** Sends Kick and closes; the client must not reconnect on its own. */
+export function kickConnection(conn: ClientConnection, reason: string = KickReason.LoggedInElsewhere): void {
+  conn.close(encodeFrame(MsgId.Kick, { reason }));
+}
+
+/**
+ * LoginReq: checks the token in Redis, makes this connection the user's only session in the
+ * cluster (kicking an older one here or, through its route, on another chat server) and answers
+ * LoginResp once the route points here, so anything sent to the user from then on finds it.
+ */
+export class LoginHandler {
+  constructor(private readonly deps: LoginDeps) {}
+
+  readonly login = async (conn: ClientConnection, req: LoginReq): Promise<boolean> => {
+    const { deps } = this;
+    let valid: boolean;
+    try {
+      valid = await validateToken(deps.redis, req.uid, req.token);
+    } catch (err) {
+      deps.logger.warn({ err, uid: req.uid }, 'token check failed');
+      conn.closeWithError({ reqId: req.reqId, code: 'UNAVAILABLE', message: 'Login is unavailable; retry later' });
+      return false;
+    }
+    if (conn.state !== 'logging-in') return false;
+    if (!valid) {
+      deps.logger.info({ uid: req.uid, remote: conn.remote, event: 'login_refused' }, 'login refused: bad token');
+      conn.closeWithError({ reqId: req.reqId, code: 'TOKEN_INVALID', message: 'The login token is invalid or has expired' });
+      return false;
+    }
+
+    const sessionId = newSessionId();
+    conn.bindSession(req.uid, sessionId, deps.serverId);
+    // Bind locally before the route names us, so a Kick for this uid that follows the route finds us.
+    const displaced = deps.registry.bind(conn);
+    if (displaced) kickConnection(displaced);
+
+    const claim = deps.routes.claim(req.uid, sessionId);
+    conn.routeClaim = claim.catch(() => undefined);
+    let previous;
+    try {
+      previous = await claim;
+    } catch (err) {
+      deps.logger.error({ err: toParleyError(err).cause ?? err, uid: req.uid }, 'route claim failed');
+      conn.closeWithError({ reqId: req.reqId, code: 'UNAVAILABLE', message: 'Login is unavailable; retry later' });
+      return false;
+    }
+    conn.routeRefreshedAt = Date.now();
+    if (previous && previous.server !== deps.serverId) {
+      // Not awaited: a dead or slow old server must not hold up this login.
+      const { server, session } = previous;
+      deps.peers.kick(server, req.uid, sessionId, KickReason.LoggedInElsewhere).then(
+        (kicked) => deps.logger.debug({ uid: req.uid, server, session, kicked }, 'remote session kicked'),
+        (err: unknown) => deps.logger.warn({ uid: req.uid, server, err: toParleyError(err).message }, 'remote kick failed'),
+      );
+    }
+    if (conn.state !== 'logging-in') return false;
+    conn.send(MsgId.LoginResp, {
+      reqId: req.reqId,
+      uid: req.uid,
+      serverId: deps.serverId,
+      serverTime: Date.now(),
+      heartbeatSec: deps.heartbeatSec,
+    });
+    deps.logger.debug({ uid: req.uid, session: sessionId, event: 'login' }, 'logged in');
+    return true;
+  };
+}

@@ -1,0 +1,44 @@
+import type { Logger } from '@parley/common';
+import { MsgId, type SendAck, type SendReq } from '@parley/protocol';
+import { Payload, type ClusterNotifier, type Delivery } from './cluster-notifier';
+import type { MessageCommitter, SendResult } from './message-committer';
+import type { RequestContext } from './request-context';
+
+/**
+ * SendReq: hands the message to the group committer, answers SendAck once it is committed, and
+ * pushes MessagePush to the other members wherever they are connected. The push is a latency
+ * optimisation; a recipient that misses it finds the message by sync.
+ */
+export class MessageService {
+  constructor(
+    private readonly committer: MessageCommitter,
+    private readonly logger: Logger,
+  ) {}
+
+  async send(ctx: RequestContext, req: SendReq): Promise<Omit<SendAck, 'reqId'>> {
+    const result = await this.committer.submit({
+      senderUid: ctx.uid,
+      ...(req.to !== undefined ? { to: req.to } : { conversationId: req.conversationId as number }),
+      clientMsgId: req.clientMsgId,
+      type: req.type,
+      body: req.body,
+    });
+    const { message } = result;
+    if (result.duplicate) this.logger.debug({ uid: ctx.uid, conversationId: message.conversationId, seq: message.seq }, 'duplicate send');
+    return { clientMsgId: req.clientMsgId, conversationId: message.conversationId, seq: message.seq, serverTime: message.serverTime };
+  }
+}
+
+/** The committer's onCommitted: one MessagePush per stored message to every recipient. */
+export function pushCommitted(notifier: ClusterNotifier, logger: Logger): (results: SendResult[]) => void {
+  return (results) => {
+    const deliveries: Delivery[] = [];
+    for (const r of results) {
+      if (r.recipients.length === 0) continue;
+      const payload = Payload.of(MsgId.MessagePush, r.message);
+      for (const uid of r.recipients) deliveries.push({ uid, payload });
+    }
+    if (deliveries.length === 0) return;
+    notifier.deliver(deliveries).catch((err: unknown) => logger.warn({ err, count: deliveries.length }, 'message push failed'));
+  };
+}

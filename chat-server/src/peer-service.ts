@@ -1,0 +1,48 @@
+import {
+  chatPeerPackage,
+  unaryHandler,
+  type ChatPeerHandlers,
+  type DeliverReply,
+  type DeliverRequest__Output,
+  type KickReply,
+  type KickRequest__Output,
+  type Logger,
+} from '@parley/common';
+import type { Server } from '@grpc/grpc-js';
+import { encodeFrameRaw, isServerFrameId, KickReason } from '@parley/protocol';
+import { kickConnection } from './login-handler';
+import type { SessionRegistry } from './session-registry';
+
+/**
+ * The ChatPeer service other chat servers call: Deliver hands ready frames to users connected
+ * here (reporting those that are not: their route was stale), Kick ends an older session of a
+ * user who logged in on the calling server.
+ */
+export function createPeerHandlers(registry: SessionRegistry, logger: Logger): ChatPeerHandlers {
+  return {
+    Deliver: unaryHandler<DeliverRequest__Output, DeliverReply>(logger, async (req) => {
+      const offline = new Set<number>();
+      for (const f of req.frames) {
+        const conn = registry.get(f.uid);
+        // Only server→client ids may reach a client; anything else is a peer bug, not a frame to relay.
+        if (!conn || !isServerFrameId(f.msgId)) {
+          if (!conn) offline.add(f.uid);
+          continue;
+        }
+        conn.write(encodeFrameRaw(f.msgId, f.body));
+      }
+      return { offlineUids: [...offline] };
+    }),
+    Kick: unaryHandler<KickRequest__Output, KickReply>(logger, async (req) => {
+      const conn = registry.bound(req.uid);
+      if (!conn || conn.sessionId === req.keepSession) return { kicked: 0 };
+      logger.debug({ uid: req.uid, session: conn.sessionId }, 'kicked by peer');
+      kickConnection(conn, req.reason || KickReason.LoggedInElsewhere);
+      return { kicked: 1 };
+    }),
+  };
+}
+
+export function addPeerService(server: Server, registry: SessionRegistry, logger: Logger): void {
+  server.addService(chatPeerPackage().ChatPeer.service, createPeerHandlers(registry, logger));
+}

@@ -1,0 +1,85 @@
+/**
+ * Every key config.ini may hold. Keys are snake_case in the file and camelCase here.
+ * A field without a default is required. Chat-server instances are sections named [chat.<id>].
+ */
+import { bool, int, oneOf, port, str, type SectionSpec, type SectionValues } from './config-fields';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const configSchema = {
+  cluster: {
+    name: str('Cluster name, shown in logs and the start banner', { default: 'parley' }),
+    logLevel: oneOf('pino log level for every server', LOG_LEVELS, 'info'),
+  },
+  mysql: {
+    host: str('MySQL/MariaDB host'),
+    port: port('MySQL/MariaDB port'),
+    user: str('MySQL user'),
+    password: str('MySQL password', { default: '', secret: true }),
+    database: str('Database name (created by migrations if missing)'),
+    poolSize: int('Connections per server process', { default: 10, min: 1, max: 500 }),
+  },
+  redis: {
+    host: str('Redis host'),
+    port: port('Redis port'),
+    password: str('Redis password', { default: '', secret: true }),
+    db: int('Redis database number', { default: 0, min: 0, max: 15 }),
+    keyPrefix: str('Prefix of every Redis key Parley writes', { default: 'parley:' }),
+  },
+  smtp: {
+    host: str('SMTP host; empty = no mail is sent, the code is logged instead', { default: '' }),
+    port: port('SMTP port', 587),
+    secure: bool('TLS from the first byte (port 465); false = STARTTLS when offered', false),
+    user: str('SMTP user (empty = no auth)', { default: '' }),
+    password: str('SMTP password', { default: '', secret: true }),
+    from: str('From address of verification mail', { default: 'Parley <no-reply@parley.local>' }),
+  },
+  verify: {
+    host: str('Address the verify-server listens on and others dial', { default: '127.0.0.1' }),
+    port: port('verify-server gRPC port (0 = any free port)'),
+    codeTtlSec: int('Lifetime of an e-mail code, seconds', { default: 600, min: 30, max: 86400 }),
+    resendIntervalSec: int('Minimum gap between two codes to one address, seconds', { default: 60, min: 0, max: 3600 }),
+    hourlyLimitPerEmail: int('Codes per address per hour', { default: 5, min: 1, max: 100000 }),
+    hourlyLimitPerIp: int('Codes per client IP per hour', { default: 20, min: 1, max: 1000000 }),
+    maxAttempts: int('Wrong tries before a code is burnt', { default: 5, min: 1, max: 100 }),
+  },
+  status: {
+    host: str('Address the status-server listens on and others dial', { default: '127.0.0.1' }),
+    port: port('status-server gRPC port (0 = any free port)'),
+    reportIntervalSec: int('How often chat servers report load, seconds; silent for 3 intervals = dropped', { default: 5, min: 1, max: 300 }),
+    tokenTtlSec: int('Lifetime of a login token, seconds', { default: 86400, min: 60, max: 2592000 }),
+  },
+  gate: {
+    host: str('Address the gate-server listens on', { default: '0.0.0.0' }),
+    port: port('gate-server HTTP port (0 = any free port)'),
+    bodyLimitBytes: int('Largest accepted JSON body, bytes', { default: 16384, min: 256, max: 1048576 }),
+    hashMemoryKib: int('argon2id memory cost, KiB (OWASP minimum 19456)', { default: 19456, min: 1024, max: 1048576 }),
+    hashTimeCost: int('argon2id iterations (OWASP minimum 2 at 19 MiB)', { default: 2, min: 1, max: 20 }),
+    loginLimitPerAccount: int('Failed logins per account per 15 minutes', { default: 10, min: 1, max: 1000000 }),
+    loginLimitPerIp: int('Login attempts per client IP per minute', { default: 60, min: 1, max: 10000000 }),
+    trustProxy: bool('Take the client IP from X-Forwarded-For (only behind a trusted proxy)', false),
+  },
+  chat: {
+    maxFrameBytes: int('Largest TLV frame body a chat server accepts, bytes', { default: 1048576, min: 1024, max: 67108864 }),
+    heartbeatSec: int('Clients ping every N seconds; silent for 3N = closed', { default: 20, min: 1, max: 600 }),
+    commitIntervalMs: int('Group commit: longest wait before a batch of messages is written', { default: 2, min: 0, max: 1000 }),
+    commitMaxBatch: int('Group commit: most messages in one write', { default: 256, min: 1, max: 10000 }),
+  },
+} as const satisfies Record<string, SectionSpec>;
+
+/** Keys of one [chat.<id>] section. */
+export const chatInstanceSchema = {
+  host: str('Address clients and peers dial for this chat server', { default: '127.0.0.1' }),
+  bindHost: str('Address to listen on', { default: '0.0.0.0' }),
+  tcpPort: port('TLV client port (0 = any free port)'),
+  grpcPort: port('ChatPeer gRPC port for other chat servers (0 = any free port)'),
+} as const satisfies SectionSpec;
+
+type Schema = typeof configSchema;
+export type ChatInstanceConfig = SectionValues<typeof chatInstanceSchema> & { readonly id: string };
+
+export type ParleyConfig = { readonly [S in keyof Schema]: SectionValues<Schema[S]> } & {
+  readonly chatServers: readonly ChatInstanceConfig[];
+  /** Where the config came from, for messages. */
+  readonly source: string;
+};

@@ -1,0 +1,33 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { ErrorCodes, isErrorCode, ParleyError, type ErrorCode } from '../errors';
+
+const CODE_KEY = 'parley-code';
+
+const GRPC_STATUS_FOR_HTTP: Record<number, status> = {
+  400: status.INVALID_ARGUMENT,
+  401: status.UNAUTHENTICATED,
+  403: status.PERMISSION_DENIED,
+  404: status.NOT_FOUND,
+  409: status.ALREADY_EXISTS,
+  413: status.RESOURCE_EXHAUSTED,
+  429: status.RESOURCE_EXHAUSTED,
+  502: status.UNAVAILABLE,
+  503: status.UNAVAILABLE,
+};
+
+/** A ParleyError as a gRPC status with our stable code in the trailing metadata. */
+export function toGrpcError(err: ParleyError): Partial<ServiceError> {
+  const metadata = new Metadata();
+  metadata.set(CODE_KEY, err.code);
+  return { code: GRPC_STATUS_FOR_HTTP[ErrorCodes[err.code].httpStatus] ?? status.INTERNAL, details: err.message, metadata };
+}
+
+/** The other direction: a failed call becomes the ParleyError the server meant, or UNAVAILABLE/INTERNAL. */
+export function fromGrpcError(err: ServiceError): ParleyError {
+  const code = err.metadata?.get(CODE_KEY)[0];
+  if (typeof code === 'string' && isErrorCode(code)) return new ParleyError(code as ErrorCode, err.details, { cause: err });
+  if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED || err.code === status.CANCELLED) {
+    return new ParleyError('UNAVAILABLE', `backing service unavailable: ${err.details || status[err.code]}`, { cause: err });
+  }
+  return new ParleyError('INTERNAL', undefined, { cause: err });
+}

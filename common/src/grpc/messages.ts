@@ -1,0 +1,23 @@
+/** Message types of the gRPC services (generated from proto/ at build time). */
+export type { CheckCodeReply, CheckCodeReply__Output } from '../generated/parley/verify/CheckCodeReply';
+export type { CheckCodeRequest, CheckCodeRequest__Output } from '../generated/parley/verify/CheckCodeRequest';
+export type { CodePurpose, CodePurpose__Output } from '../generated/parley/verify/CodePurpose';
+export type { GetVerifyCodeReply, GetVerifyCodeReply__Output } from '../generated/parley/verify/GetVerifyCodeReply';
+export type { GetVerifyCodeRequest, GetVerifyCodeRequest__Output } from '../generated/parley/verify/GetVerifyCodeRequest';
+export type { ChatServerInfo, ChatServerInfo__Output } from '../generated/parley/status/ChatServerInfo';
+export type { ChatServerLoad, ChatServerLoad__Output } from '../generated/parley/status/ChatServerLoad';
+export type { DeregisterReply, DeregisterReply__Output } from '../generated/parley/status/DeregisterReply';
+export type { DeregisterRequest, DeregisterRequest__Output } from '../generated/parley/status/DeregisterRequest';
+export type { GetChatServerReply, GetChatServerReply__Output } from '../generated/parley/status/GetChatServerReply';
+export type { GetChatServerRequest, GetChatServerRequest__Output } from '../generated/parley/status/GetChatServerRequest';
+export type { ListChatServersReply, ListChatServersReply__Output } from '../generated/parley/status/ListChatServersReply';
+export type { ListChatServersRequest, ListChatServersRequest__Output } from '../generated/parley/status/ListChatServersRequest';
+export type { ReportLoadReply, ReportLoadReply__Output } from '../generated/parley/status/ReportLoadReply';
+export type { ReportLoadRequest, ReportLoadRequest__Output } from '../generated/parley/status/ReportLoadRequest';
+export type { ValidateTokenReply, ValidateTokenReply__Output } from '../generated/parley/status/ValidateTokenReply';
+export type { ValidateTokenRequest, ValidateTokenRequest__Output } from '../generated/parley/status/ValidateTokenRequest';
+export type { DeliverReply, DeliverReply__Output } from '../generated/parley/chatpeer/DeliverReply';
+export type { DeliverRequest, DeliverRequest__Output } from '../generated/parley/chatpeer/DeliverRequest';
+export type { KickReply, KickReply__Output } from '../generated/parley/chatpeer/KickReply';
+export type { KickRequest, KickRequest__Output } from '../generated/parley/chatpeer/KickRequest';
+export type { PeerFrame, PeerFrame__Output } from '../generated/parley/chatpeer/PeerFrame';

@@ -1,0 +1,45 @@
+/** Typed handles on Parley's three gRPC services: definitions for servers, client factories for callers. */
+import type { ChannelOptions } from '@grpc/grpc-js';
+import type { ProtoGrpcType as ChatPeerProto } from '../generated/chat_peer';
+import type { ChatPeerClient } from '../generated/parley/chatpeer/ChatPeer';
+import type { StatusServiceClient } from '../generated/parley/status/StatusService';
+import type { VerifyServiceClient } from '../generated/parley/verify/VerifyService';
+import type { ProtoGrpcType as StatusProto } from '../generated/status';
+import type { ProtoGrpcType as VerifyProto } from '../generated/verify';
+import { CLIENT_CHANNEL_OPTIONS, insecure } from './grpc-helpers';
+import { loadProto } from './proto-loader';
+
+let verifyProto: VerifyProto | undefined;
+let statusProto: StatusProto | undefined;
+let chatPeerProto: ChatPeerProto | undefined;
+
+export function verifyPackage(): VerifyProto['parley']['verify'] {
+  verifyProto ??= loadProto<VerifyProto>('verify.proto');
+  return verifyProto.parley.verify;
+}
+
+export function statusPackage(): StatusProto['parley']['status'] {
+  statusProto ??= loadProto<StatusProto>('status.proto');
+  return statusProto.parley.status;
+}
+
+export function chatPeerPackage(): ChatPeerProto['parley']['chatpeer'] {
+  chatPeerProto ??= loadProto<ChatPeerProto>('chat_peer.proto');
+  return chatPeerProto.parley.chatpeer;
+}
+
+export function createVerifyClient(host: string, port: number, options: ChannelOptions = {}): VerifyServiceClient {
+  return new (verifyPackage().VerifyService)(`${host}:${port}`, insecure, { ...CLIENT_CHANNEL_OPTIONS, ...options });
+}
+
+export function createStatusClient(host: string, port: number, options: ChannelOptions = {}): StatusServiceClient {
+  return new (statusPackage().StatusService)(`${host}:${port}`, insecure, { ...CLIENT_CHANNEL_OPTIONS, ...options });
+}
+
+export function createChatPeerClient(host: string, port: number, options: ChannelOptions = {}): ChatPeerClient {
+  return new (chatPeerPackage().ChatPeer)(`${host}:${port}`, insecure, { ...CLIENT_CHANNEL_OPTIONS, ...options });
+}
+
+export type { VerifyServiceClient, VerifyServiceHandlers } from '../generated/parley/verify/VerifyService';
+export type { StatusServiceClient, StatusServiceHandlers } from '../generated/parley/status/StatusService';
+export type { ChatPeerClient, ChatPeerHandlers } from '../generated/parley/chatpeer/ChatPeer';

@@ -1,0 +1,42 @@
+import mysql from 'mysql2/promise';
+import type { ParleyConfig } from '../config/config-schema';
+
+export type MysqlPool = mysql.Pool;
+
+/** A mysql2 promise pool for the configured database (utf8mb4, UTC, BIGINTs as numbers while safe). */
+export function createMysqlPool(cfg: ParleyConfig['mysql'], overrides: Partial<mysql.PoolOptions> = {}): MysqlPool {
+  return mysql.createPool({
+    host: cfg.host,
+    port: cfg.port,
+    user: cfg.user,
+    password: cfg.password,
+    database: cfg.database,
+    connectionLimit: cfg.poolSize,
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    dateStrings: false,
+    enableKeepAlive: true,
+    ...overrides,
+  });
+}
+
+/** A single connection without a default database, e.g. to create one. */
+export async function connectMysqlServer(cfg: ParleyConfig['mysql'], overrides: Partial<mysql.ConnectionOptions> = {}): Promise<mysql.Connection> {
+  return mysql.createConnection({
+    host: cfg.host,
+    port: cfg.port,
+    user: cfg.user,
+    password: cfg.password,
+    charset: 'utf8mb4_unicode_ci',
+    timezone: 'Z',
+    ...overrides,
+  });
+}
+
+/** Backtick-quotes an identifier that cannot be a placeholder (database names). */
+export function quoteIdentifier(name: string): string {
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(name)) throw new Error(`unsafe SQL identifier: ${name}`);
+  return `\`${name}\``;
+}

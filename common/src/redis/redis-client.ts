@@ -1,0 +1,43 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import type { ParleyConfig } from '../config/config-schema';
+import type { Logger } from '../logger';
+
+export type { Redis } from 'ioredis';
+
+/** An ioredis client with the configured key prefix; reconnects are logged, not silent. */
+export function createRedis(cfg: ParleyConfig['redis'], logger?: Logger, overrides: RedisOptions = {}): Redis {
+  const client = new Redis({
+    host: cfg.host,
+    port: cfg.port,
+    db: cfg.db,
+    keyPrefix: cfg.keyPrefix,
+    ...(cfg.password ? { password: cfg.password } : {}),
+    maxRetriesPerRequest: 3,
+    retryStrategy: (times) => Math.min(times * 100, 2000),
+    ...overrides,
+  });
+  if (logger) {
+    let wasReady = false;
+    client.on('ready', () => {
+      if (wasReady) logger.info('redis reconnected');
+      wasReady = true;
+    });
+    client.on('reconnecting', (delay: number) => logger.warn({ delay }, 'redis reconnecting'));
+    client.on('error', (err: Error) => logger.error({ err: err.message }, 'redis error'));
+  }
+  return client;
+}
+
+/** Deletes every key under a prefix (SCAN, not KEYS, so a large server is not blocked). */
+export async function deleteByPrefix(client: Redis, fullPrefix: string): Promise<number> {
+  // keyPrefix is not applied to SCAN's MATCH nor to the keys it returns, so strip it for DEL.
+  const own = (client.options.keyPrefix as string | undefined) ?? '';
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${fullPrefix}*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) deleted += await client.del(...keys.map((k) => (own && k.startsWith(own) ? k.slice(own.length) : k)));
+  } while (cursor !== '0');
+  return deleted;
+}

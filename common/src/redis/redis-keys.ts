@@ -1,0 +1,26 @@
+/**
+ * Redis keys more than one server reads or writes. Keys are relative to the configured key prefix
+ * (ioredis adds it). A server's private keys are defined beside the code that uses them.
+ */
+export const RedisKeys = {
+  /** Login token of a user: string, TTL = status.token_ttl_sec. Written by status-server, read by chat servers. */
+  token: (uid: number): string => `token:${uid}`,
+  /** Where a user is connected: hash { server, session }, refreshed by activity, removed on close. */
+  route: (uid: number): string => `route:${uid}`,
+  /** Live chat servers: hash id → JSON ChatServerRecord. Written by status-server. */
+  chatServers: 'chat-servers',
+} as const;
+
+/**
+ * The JSON value of one field of RedisKeys.chatServers, as the status-server writes it on every ReportLoad.
+ * A record is live while `lastReportMs` is younger than 3 report intervals (see docs/status-server.md).
+ */
+export interface ChatServerRecord {
+  server: { id: string; host: string; tcpPort: number; grpcPort: number };
+  /** Client connections at the last report. */
+  connections: number;
+  /** When the last report arrived, ms since the epoch (status-server clock). */
+  lastReportMs: number;
+  /** A draining server is shutting down and is never chosen. */
+  draining: boolean;
+}

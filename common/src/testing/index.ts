@@ -1,0 +1,5 @@
+export * from './free-port';
+export * from './local-services';
+export * from './test-config';
+export * from './test-env';
+export * from './smtp-sink';

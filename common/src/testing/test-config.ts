@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../config/load-config';
+import type { ParleyConfig } from '../config/config-schema';
+
+export interface TestConfigOptions {
+  database: string;
+  redisPrefix: string;
+  /** Extra ini text appended after the defaults, e.g. "[verify]\nmax_attempts = 3". Later sections win per key. */
+  sections?: Record<string, Record<string, string | number | boolean>>;
+  chatServers?: { id: string; tcpPort: number; grpcPort: number }[];
+}
+
+/** A unique name fragment for databases and key prefixes: safe in SQL identifiers and Redis keys. */
+export function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}_${process.pid}_${randomBytes(3).toString('hex')}`;
+}
+
+/** The ini text of a test cluster: every port 0 unless given; PARLEY_* env overrides still apply. */
+export function testConfigText(options: TestConfigOptions): string {
+  const base: Record<string, Record<string, string | number | boolean>> = {
+    cluster: { name: 'parley-test', log_level: process.env.PARLEY_TEST_LOG_LEVEL ?? 'warn' },
+    mysql: { host: '127.0.0.1', port: 3306, user: 'root', password: '', database: options.database, pool_size: 5 },
+    redis: { host: '127.0.0.1', port: 6379, key_prefix: options.redisPrefix },
+    smtp: { host: '' },
+    verify: { host: '127.0.0.1', port: 0 },
+    status: { host: '127.0.0.1', port: 0, report_interval_sec: 1 },
+    gate: { host: '127.0.0.1', port: 0, hash_memory_kib: 4096, hash_time_cost: 1 },
+    chat: { heartbeat_sec: 20 },
+  };
+  for (const [section, values] of Object.entries(options.sections ?? {})) base[section] = { ...base[section], ...values };
+  const chats = options.chatServers ?? [{ id: 'chat1', tcpPort: 0, grpcPort: 0 }];
+  for (const c of chats) base[`chat.${c.id}`] = { host: '127.0.0.1', bind_host: '127.0.0.1', tcp_port: c.tcpPort, grpc_port: c.grpcPort, ...base[`chat.${c.id}`] };
+  return Object.entries(base)
+    .map(([section, values]) => `[${section}]\n${Object.entries(values).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
+    .join('\n');
+}
+
+export function makeTestConfig(options: TestConfigOptions): ParleyConfig {
+  return loadConfig({ text: testConfigText(options), file: 'test-config.ini' });
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, configSchema, envName, iniKey, loadConfig } from '../src';
+import { testConfigText } from '../src/testing';
+
+const valid = testConfigText({ database: 'parley_x', redisPrefix: 'p:' });
+
+function load(text: string, env: NodeJS.ProcessEnv = {}) {
+  return loadConfig({ text, file: 'c.ini', env });
+}
+
+function expectConfigError(fn: () => unknown, pattern: RegExp) {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+describe('loadConfig', () => {
+  it('reads every section with types and defaults', () => {
+    const cfg = load(valid);
+    assert.equal(cfg.mysql.database, 'parley_x');
+    assert.equal(cfg.mysql.port, 3306);
+    assert.equal(typeof cfg.mysql.port, 'number');
+    assert.equal(cfg.verify.codeTtlSec, 600);
+    assert.equal(cfg.smtp.secure, false);
+    assert.equal(cfg.chatServers.length, 1);
+    assert.equal(cfg.chatServers[0]?.id, 'chat1');
+    assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.mysql));
+  });
+
+  it('names the missing key, its section and the file', () => {
+    const text = valid.replace(/^host = 127\.0\.0\.1\n(?=port = 3306)/m, '');
+    expectConfigError(() => load(text), /c\.ini: missing required key "host" in \[mysql\]/);
+  });
+
+  it('names the key and line of a value of the wrong type', () => {
+    const text = valid.replace('port = 3306', 'port = three');
+    const line = text.split('\n').findIndex((l) => l === 'port = three') + 1;
+    expectConfigError(() => load(text), new RegExp(`c\\.ini:${line}: \\[mysql\\] port: "three" is not an integer`));
+  });
+
+  it('rejects out-of-range numbers, bad booleans and bad enums', () => {
+    expectConfigError(() => load(valid.replace('port = 3306', 'port = 70000')), /\[mysql\] port: 70000 is above the maximum 65535/);
+    expectConfigError(() => load(`${valid}\n[smtp2]\n`), /unknown section \[smtp2\]/);
+    expectConfigError(() => load(valid.replace('[smtp]\nhost = ', '[smtp]\nsecure = maybe\nhost = ')), /\[smtp\] secure: "maybe" is not a boolean/);
+    expectConfigError(() => load(valid.replace('log_level = warn', 'log_level = loud')), /log_level: "loud" is not one of/);
+  });
+
+  it('rejects unknown keys (typos) with the keys it knows', () => {
+    expectConfigError(() => load(valid.replace('pool_size = 5', 'pool_sise = 5')), /unknown key "pool_sise" in \[mysql\].*pool_size/);
+  });
+
+  it('requires at least one chat server', () => {
+    const text = valid.replace(/\[chat\.chat1\][^[]*/, '');
+    expectConfigError(() => load(text), /no chat server is configured/);
+  });
+
+  it('lets PARLEY_* env variables override the file, and validates them too', () => {
+    const cfg = load(valid, { PARLEY_MYSQL_HOST: 'db.example', PARLEY_CHAT_CHAT1_TCP_PORT: '9100' });
+    assert.equal(cfg.mysql.host, 'db.example');
+    assert.equal(cfg.chatServers[0]?.tcpPort, 9100);
+    expectConfigError(() => load(valid, { PARLEY_REDIS_PORT: 'x' }), /env PARLEY_REDIS_PORT: \[redis\] port: "x" is not an integer/);
+  });
+
+  it('reports syntax errors with their line', () => {
+    expectConfigError(() => load('[mysql]\nthis is not ini\n'), /c\.ini:2: cannot read line/);
+    expectConfigError(() => load('port = 1\n'), /c\.ini:1: key "port" appears before any \[section\]/);
+  });
+
+  it('reads a real file named by PARLEY_CONFIG', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-cfg-'));
+    const file = join(dir, 'config.ini');
+    writeFileSync(file, valid);
+    const cfg = loadConfig({ env: { PARLEY_CONFIG: file } });
+    assert.equal(cfg.source, file);
+    assert.equal(cfg.mysql.database, 'parley_x');
+  });
+
+  it('has the repository config.ini valid, and every key documented in README.md', async () => {
+    const root = join(__dirname, '..', '..', '..');
+    const cfg = loadConfig({ file: join(root, 'config.ini'), env: {} });
+    assert.ok(cfg.chatServers.length >= 2);
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    for (const [section, fields] of Object.entries(configSchema)) {
+      for (const key of Object.keys(fields)) {
+        assert.ok(readme.includes(`| ${section} | ${iniKey(key)} |`), `README.md has no row for [${section}] ${iniKey(key)}`);
+      }
+    }
+    assert.equal(envName('chat.chat1', 'tcpPort'), 'PARLEY_CHAT_CHAT1_TCP_PORT');
+  });
+});

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { RowDataPacket } from 'mysql2';
+import { connectMysqlServer, migrate, MIGRATIONS_DIR, readMigrations, MigrationError } from '../src';
+import { dropDatabase, makeTestConfig, TEST_DB_PREFIX, uniqueSuffix } from '../src/testing';
+
+const databases: string[] = [];
+function freshMysqlConfig() {
+  const database = `${TEST_DB_PREFIX}${uniqueSuffix()}`;
+  databases.push(database);
+  return makeTestConfig({ database, redisPrefix: 'unused:' }).mysql;
+}
+
+async function tables(cfg: ReturnType<typeof freshMysqlConfig>): Promise<string[]> {
+  const conn = await connectMysqlServer(cfg, { database: cfg.database });
+  try {
+    const [rows] = await conn.query<RowDataPacket[]>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY 1', [cfg.database]);
+    return rows.map((r) => String(r.t));
+  } finally {
+    await conn.end();
+  }
+}
+
+describe('migrate', () => {
+  after(async () => {
+    const cfg = freshMysqlConfig();
+    for (const db of databases) await dropDatabase(cfg, db);
+  });
+
+  it('creates the database and every v1 table, then does nothing the second time', async () => {
+    const cfg = freshMysqlConfig();
+    const first = await migrate(cfg);
+    const all = readMigrations().map((m) => m.version);
+    assert.deepEqual(first.applied, all);
+    const t = await tables(cfg);
+    for (const name of ['users', 'friendships', 'friend_requests', 'chat_groups', 'group_members', 'conversations', 'conversation_members', 'messages', 'files', 'schema_migrations']) {
+      assert.ok(t.includes(name), `table ${name} missing (have ${t.join(', ')})`);
+    }
+    const second = await migrate(cfg);
+    assert.deepEqual(second.applied, []);
+    assert.deepEqual(second.alreadyApplied, all);
+  });
+
+  it('is safe when several servers migrate at once: each version applied exactly once', async () => {
+    const cfg = freshMysqlConfig();
+    const results = await Promise.all([migrate(cfg), migrate(cfg), migrate(cfg), migrate(cfg)]);
+    const appliedCounts = results.map((r) => r.applied.length);
+    assert.equal(appliedCounts.filter((n) => n > 0).length, 1, `exactly one runner applies: ${appliedCounts.join(',')}`);
+    const conn = await connectMysqlServer(cfg, { database: cfg.database });
+    try {
+      const [rows] = await conn.query<RowDataPacket[]>('SELECT version, COUNT(*) AS n FROM schema_migrations GROUP BY version');
+      assert.equal(rows.length, readMigrations().length);
+      for (const r of rows) assert.equal(Number(r.n), 1);
+    } finally {
+      await conn.end();
+    }
+  });
+
+  it('applies new migrations in order and refuses an applied file that was edited', async () => {
+    const cfg = freshMysqlConfig();
+    const dir = mkdtempSync(join(tmpdir(), 'parley-mig-'));
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+    await migrate(cfg, { dir });
+    writeFileSync(join(dir, '9998_extra_a.sql'), 'CREATE TABLE extra_a (id INT PRIMARY KEY);');
+    writeFileSync(join(dir, '9999_extra_b.sql'), 'ALTER TABLE extra_a ADD COLUMN note VARCHAR(10);');
+    const r = await migrate(cfg, { dir });
+    assert.deepEqual(r.applied, [9998, 9999]);
+    assert.ok((await tables(cfg)).includes('extra_a'));
+    writeFileSync(join(dir, '9998_extra_a.sql'), 'CREATE TABLE extra_a (id BIGINT PRIMARY KEY);');
+    await assert.rejects(migrate(cfg, { dir }), (err: unknown) => err instanceof MigrationError && /was changed after it was applied/.test(err.message));
+  });
+
+  it('rejects badly named migration files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-mig-'));
+    writeFileSync(join(dir, 'initial.sql'), 'SELECT 1;');
+    assert.throws(() => readMigrations(dir), /must look like 0001_name\.sql/);
+  });
+});

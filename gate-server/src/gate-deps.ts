@@ -1,0 +1,17 @@
+/** What the HTTP handlers work with; built once in index.ts (or by tests). */
+import type { Logger, MysqlPool, ParleyConfig, Redis } from '@parley/common';
+import type { Backends } from './backends';
+import type { PasswordHasher } from './password-hasher';
+import type { RateLimiter } from './rate-limit';
+import type { UserRepository } from './user-repository';
+
+export interface GateDeps {
+  config: ParleyConfig;
+  logger: Logger;
+  pool: MysqlPool;
+  redis: Redis;
+  users: UserRepository;
+  hasher: PasswordHasher;
+  limiter: RateLimiter;
+  backends: Backends;
+}

@@ -1,0 +1,70 @@
+/**
+ * @parley/gate-server: the HTTP front door (docs/http-api.md). `startGateServer(ctx)` runs it in-process
+ * (tests) or under `runServer` (src/main.ts); `ready.port` is the port actually bound.
+ */
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { createMysqlPool, createRedis, type RunningServer, type ServerContext } from '@parley/common';
+import { createApp } from './app';
+import { Backends } from './backends';
+import type { GateDeps } from './gate-deps';
+import { PasswordHasher } from './password-hasher';
+import { RateLimiter } from './rate-limit';
+import { UserRepository } from './user-repository';
+
+export { createApp } from './app';
+export { Backends, type ChatServerChoice } from './backends';
+export { normalizeIp } from './client-ip';
+export type { GateDeps } from './gate-deps';
+export { PasswordHasher, type HashCost } from './password-hasher';
+export { passwordProblems, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
+export { GateKeys, RateLimiter } from './rate-limit';
+export { UserRepository, type PublicUser } from './user-repository';
+
+/** How long in-flight requests get to finish on stop before their connections are cut. */
+const STOP_GRACE_MS = 5000;
+
+export async function startGateServer(ctx: ServerContext): Promise<RunningServer> {
+  const { config, logger } = ctx;
+  const pool = createMysqlPool(config.mysql);
+  const redis = createRedis(config.redis, logger);
+  const backends = new Backends(config);
+  const hasher = new PasswordHasher({ memoryCost: config.gate.hashMemoryKib, timeCost: config.gate.hashTimeCost });
+  const deps: GateDeps = { config, logger, pool, redis, users: new UserRepository(pool), hasher, limiter: new RateLimiter(redis), backends };
+  const server = createServer(createApp(deps));
+  // Slow-loris guards: a request has 15 s for its headers and 30 s in total.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+
+  const release = async () => {
+    backends.close();
+    await Promise.allSettled([pool.end(), redis.quit().catch(() => redis.disconnect())]);
+  };
+  let port: number;
+  try {
+    await hasher.warmUp();
+    port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      // A deep accept queue (the kernel caps it at net.core.somaxconn) so a login storm is queued, not dropped.
+      server.listen({ port: config.gate.port, host: config.gate.host, backlog: 4096 }, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  return {
+    ready: { host: config.gate.host, port, url: `http://${config.gate.host === '0.0.0.0' ? '127.0.0.1' : config.gate.host}:${port}/api` },
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const hard = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+      await closed;
+      clearTimeout(hard);
+      await release();
+    },
+  };
+}

@@ -1,0 +1,4 @@
+import { runServer } from '@parley/common';
+import { startGateServer } from './index';
+
+void runServer('gate', startGateServer);

@@ -1,0 +1,70 @@
+/**
+ * Fixed-window counters in Redis for the gate's own limits (verify-code limits live in the verify-server):
+ * - login attempts per client IP per minute (gate.login_limit_per_ip),
+ * - failed logins per account per 15 minutes (gate.login_limit_per_account).
+ * `take` checks and counts in one Lua script, so concurrent requests cannot pass a limit together;
+ * a refused request is not counted. `giveBack` returns one unit (a login that turned out to succeed).
+ */
+import { ParleyError, type Redis } from '@parley/common';
+
+// KEYS: counter. ARGV: limit, windowMs. Returns {1, 0} when taken, {0, retryAfterMs} when at the limit.
+const TAKE_LUA = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[1]) then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    ttl = tonumber(ARGV[2])
+  end
+  return {0, ttl}
+end
+n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return {1, 0}
+`;
+
+// KEYS: counter. Decrements, never below zero.
+const GIVE_BACK_LUA = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+`;
+
+type LimitCommands = {
+  gateTake(key: string, limit: number, windowMs: number): Promise<[number, number]>;
+  gateGiveBack(key: string): Promise<number>;
+};
+
+export const GateKeys = {
+  loginIp: (ip: string): string => `gate:login-ip:${ip || '-'}`,
+  loginFailures: (account: string): string => `gate:login-fail:${account.toLowerCase()}`,
+} as const;
+
+export const LOGIN_IP_WINDOW_MS = 60_000;
+export const LOGIN_ACCOUNT_WINDOW_MS = 15 * 60_000;
+
+export class RateLimiter {
+  private readonly commands: LimitCommands;
+
+  constructor(private readonly redis: Redis) {
+    redis.defineCommand('gateTake', { numberOfKeys: 1, lua: TAKE_LUA });
+    redis.defineCommand('gateGiveBack', { numberOfKeys: 1, lua: GIVE_BACK_LUA });
+    this.commands = redis as unknown as LimitCommands;
+  }
+
+  /** Counts one unit against `key`, or throws RATE_LIMITED with details { retryAfterSec }. */
+  async take(key: string, limit: number, windowMs: number): Promise<void> {
+    const [taken, retryMs] = await this.commands.gateTake(key, limit, windowMs);
+    if (taken === 1) return;
+    const retryAfterSec = Math.max(1, Math.ceil(Number(retryMs) / 1000));
+    throw new ParleyError('RATE_LIMITED', `Too many attempts; retry in ${retryAfterSec} s`, { details: { retryAfterSec } });
+  }
+
+  async giveBack(key: string): Promise<void> {
+    await this.commands.gateGiveBack(key);
+  }
+
+  async reset(...keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.redis.del(...keys);
+  }
+}

@@ -1,0 +1,27 @@
+import { isUtf8 } from 'node:buffer';
+import { MalformedFrameError } from './protocol-errors';
+
+/** One decoded frame. `body` may be a view into the socket chunk it arrived in; copy to keep it long. */
+export interface Frame {
+  id: number;
+  body: Buffer;
+}
+
+/**
+ * Parses a frame body as UTF-8 JSON. Invalid UTF-8 is rejected rather than replaced with
+ * U+FFFD, so a message can never change meaning on its way through the server.
+ */
+export function parseBody(frame: Frame): unknown {
+  const { body } = frame;
+  if (body.length === 0) {
+    throw new MalformedFrameError(`Empty body for message id ${frame.id}`);
+  }
+  if (!isUtf8(body)) {
+    throw new MalformedFrameError(`Body of message id ${frame.id} is not valid UTF-8`);
+  }
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new MalformedFrameError(`Body of message id ${frame.id} is not valid JSON`, { cause: err });
+  }
+}

@@ -1,0 +1,12 @@
+/** @parley/protocol: the chat wire protocol, shared by servers, clients and benchmarks. */
+export * from './error-codes';
+export * from './protocol-errors';
+export * from './protocol-limits';
+export * from './frame-body';
+export * from './tlv-encoder';
+export * from './tlv-decoder';
+export * from './message-ids';
+export * from './entity-schemas';
+export * from './message-schemas';
+export * from './message-codec';
+export * from './chat-client';

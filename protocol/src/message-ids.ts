@@ -1,0 +1,85 @@
+/**
+ * Message ids of the chat protocol. Ids are stable wire API: add new ones, never renumber.
+ * Blocks of ten group a feature (1x session, 2x friends, 4x messaging) to leave room to grow.
+ */
+export const MsgId = {
+  Error: 1,
+  Ping: 2,
+  Pong: 3,
+
+  LoginReq: 10,
+  LoginResp: 11,
+  Kick: 12,
+  Reconnect: 13,
+
+  SearchUserReq: 20,
+  SearchUserResp: 21,
+  FriendRequestReq: 22,
+  FriendRequestResp: 23,
+  FriendRequestListReq: 24,
+  FriendRequestListResp: 25,
+  FriendReplyReq: 26,
+  FriendReplyResp: 27,
+  FriendListReq: 28,
+  FriendListResp: 29,
+  FriendDeleteReq: 30,
+  FriendDeleteResp: 31,
+  FriendNotify: 32,
+
+  SendReq: 40,
+  SendAck: 41,
+  MessagePush: 42,
+  DeliveredAck: 43,
+  SyncReq: 44,
+  SyncResp: 45,
+  PullReq: 46,
+  PullResp: 47,
+  HistoryReq: 48,
+  HistoryResp: 49,
+} as const;
+
+export type MsgName = keyof typeof MsgId;
+export type MsgIdValue = (typeof MsgId)[MsgName];
+
+/**
+ * Request id → the response id that answers it. Only these carry a `reqId`; an Error frame
+ * with the same reqId may answer any of them instead.
+ */
+export const ResponseIdFor = {
+  [MsgId.LoginReq]: MsgId.LoginResp,
+  [MsgId.SearchUserReq]: MsgId.SearchUserResp,
+  [MsgId.FriendRequestReq]: MsgId.FriendRequestResp,
+  [MsgId.FriendRequestListReq]: MsgId.FriendRequestListResp,
+  [MsgId.FriendReplyReq]: MsgId.FriendReplyResp,
+  [MsgId.FriendListReq]: MsgId.FriendListResp,
+  [MsgId.FriendDeleteReq]: MsgId.FriendDeleteResp,
+  [MsgId.SendReq]: MsgId.SendAck,
+  [MsgId.SyncReq]: MsgId.SyncResp,
+  [MsgId.PullReq]: MsgId.PullResp,
+  [MsgId.HistoryReq]: MsgId.HistoryResp,
+} as const;
+
+export type RequestMsgId = keyof typeof ResponseIdFor;
+export type ResponseMsgId = (typeof ResponseIdFor)[RequestMsgId];
+
+const namesById = new Map<number, MsgName>(
+  (Object.keys(MsgId) as MsgName[]).map((name) => [MsgId[name], name]),
+);
+
+/** Name of a message id for logs and errors; undefined for ids this version does not know. */
+export function msgName(id: number): MsgName | undefined {
+  return namesById.get(id);
+}
+
+/** Like msgName, but always printable: unknown ids come out as `Unknown(1234)`. */
+export function describeMsgId(id: number): string {
+  return namesById.get(id) ?? `Unknown(${id})`;
+}
+
+export function isKnownMsgId(id: number): id is MsgIdValue {
+  return namesById.has(id);
+}
+
+export function isRequestMsgId(id: number): id is RequestMsgId {
+  return Object.prototype.hasOwnProperty.call(ResponseIdFor, id);
+}

@@ -1,0 +1,133 @@
+import type { Frame } from './frame-body';
+import { FrameTooLargeError } from './protocol-errors';
+import type { ProtocolError } from './protocol-errors';
+import { FRAME_HEADER_BYTES, MAX_LENGTH_FIELD } from './protocol-limits';
+
+export interface TlvDecoderOptions {
+  /** Largest body length accepted; a larger length field fails as soon as the header is in. */
+  maxBodyBytes: number;
+}
+
+type ReadState = 'header' | 'body' | 'failed';
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Incremental frame decoder for one byte stream (one per connection).
+ *
+ * Memory is bounded by design: the header is gathered in a fixed 6-byte buffer and the body
+ * in a buffer of exactly the announced length, allocated only after the length passed the
+ * limit. Each input byte is copied at most once, so many tiny chunks cost O(n), not O(n^2).
+ * When a whole frame sits inside one chunk, its body is a view of that chunk (no copy).
+ */
+export class TlvDecoder {
+  readonly maxBodyBytes: number;
+
+  private state: ReadState = 'header';
+  private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
+  private headerFilled = 0;
+  private frameId = 0;
+  private body: Buffer = EMPTY;
+  private bodyFilled = 0;
+  private failure: ProtocolError | undefined;
+
+  constructor(options: TlvDecoderOptions) {
+    const { maxBodyBytes } = options;
+    if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0 || maxBodyBytes > MAX_LENGTH_FIELD) {
+      throw new RangeError(`maxBodyBytes must be an integer in 0..${MAX_LENGTH_FIELD}, got ${maxBodyBytes}`);
+    }
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  /** Bytes of the current partial frame held by the decoder (never above header + max). */
+  get bufferedBytes(): number {
+    return this.state === 'body' ? this.bodyFilled : this.headerFilled;
+  }
+
+  /** True once a push has thrown; the stream position is lost, so the decoder stays failed. */
+  get failed(): boolean {
+    return this.state === 'failed';
+  }
+
+  /**
+   * Feeds the next chunk and returns every frame it completes, in order. Throws
+   * FrameTooLargeError on an oversized length; after that every call throws.
+   */
+  push(chunk: Uint8Array): Frame[] {
+    if (this.failure !== undefined) {
+      throw this.failure;
+    }
+    const input = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    const frames: Frame[] = [];
+    let offset = 0;
+    while (offset < input.length) {
+      if (this.state === 'header') {
+        offset = this.readHeader(input, offset, frames);
+      } else {
+        offset = this.readBody(input, offset, frames);
+      }
+    }
+    return frames;
+  }
+
+  private readHeader(input: Buffer, offset: number, frames: Frame[]): number {
+    let id: number;
+    let length: number;
+    if (this.headerFilled === 0 && input.length - offset >= FRAME_HEADER_BYTES) {
+      // Common case: the header is contiguous in this chunk, read it in place.
+      id = input.readUInt16BE(offset);
+      length = input.readUInt32BE(offset + 2);
+      offset += FRAME_HEADER_BYTES;
+    } else {
+      const take = Math.min(FRAME_HEADER_BYTES - this.headerFilled, input.length - offset);
+      input.copy(this.header, this.headerFilled, offset, offset + take);
+      this.headerFilled += take;
+      offset += take;
+      if (this.headerFilled < FRAME_HEADER_BYTES) {
+        return offset;
+      }
+      this.headerFilled = 0;
+      id = this.header.readUInt16BE(0);
+      length = this.header.readUInt32BE(2);
+    }
+
+    if (length > this.maxBodyBytes) {
+      this.fail(new FrameTooLargeError(length, this.maxBodyBytes));
+    }
+    if (length === 0) {
+      frames.push({ id, body: EMPTY });
+      return offset;
+    }
+    if (input.length - offset >= length) {
+      frames.push({ id, body: input.subarray(offset, offset + length) });
+      return offset + length;
+    }
+    this.frameId = id;
+    this.body = Buffer.allocUnsafe(length);
+    this.bodyFilled = 0;
+    this.state = 'body';
+    return offset;
+  }
+
+  private readBody(input: Buffer, offset: number, frames: Frame[]): number {
+    const take = Math.min(this.body.length - this.bodyFilled, input.length - offset);
+    input.copy(this.body, this.bodyFilled, offset, offset + take);
+    this.bodyFilled += take;
+    if (this.bodyFilled === this.body.length) {
+      frames.push({ id: this.frameId, body: this.body });
+      this.body = EMPTY;
+      this.bodyFilled = 0;
+      this.state = 'header';
+    }
+    return offset + take;
+  }
+
+  private fail(error: ProtocolError): never {
+    this.state = 'failed';
+    this.failure = error;
+    this.body = EMPTY;
+    this.bodyFilled = 0;
+    this.headerFilled = 0;
+    throw error;
+  }
+}

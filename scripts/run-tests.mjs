@@ -1,0 +1,64 @@
+// Runs every compiled test file (<package>/dist/test/**/*.test.js) with node's test runner against the
+// real MariaDB and Redis — the machine's own, or private instances when those don't answer.
+// Usage: node scripts/run-tests.mjs [substring filter ...]
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'common', 'package.json'));
+const { ensureLocalServices, MissingServiceError, dropStaleTestDatabases } = require('@parley/common/testing');
+
+const packages = readdirSync(root).filter((d) => {
+  try {
+    return statSync(join(root, d, 'package.json')).isFile() && statSync(join(root, d, 'dist', 'test')).isDirectory();
+  } catch {
+    return false;
+  }
+});
+
+function testFiles(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...testFiles(p));
+    else if (entry.name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+const files = packages
+  .flatMap((p) => testFiles(join(root, p, 'dist', 'test')))
+  .filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files found (did the build run?)');
+  process.exit(1);
+}
+
+let services;
+try {
+  services = await ensureLocalServices();
+} catch (err) {
+  if (err instanceof MissingServiceError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+for (const s of services.started) console.log(`started private ${s}`);
+const env = { ...process.env, ...services.env };
+await dropStaleTestDatabases(env).catch((err) => console.warn(`could not sweep stale test databases: ${err.message}`));
+
+const concurrency = process.env.PARLEY_TEST_CONCURRENCY ?? '2';
+const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', ...files], {
+  cwd: root,
+  env,
+  stdio: 'inherit',
+});
+const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+await services.stop();
+process.exit(code);

@@ -1,0 +1,68 @@
+/**
+ * @parley/status-server: the registry of chat servers, the choice of one per login and login tokens,
+ * served over gRPC (proto/status.proto). State lives in Redis only; see docs/status-server.md.
+ */
+import { Server } from '@grpc/grpc-js';
+import { bindServer, createRedis, shutdownServer, statusPackage, type RunningServer, type ServerContext } from '@parley/common';
+import { ChatServerRegistry } from './chat-server-registry';
+import { statusServiceHandlers } from './status-service';
+
+export { ChatServerRegistry, FORGET_AFTER_INTERVALS, isLive, parseRecord, STALE_AFTER_INTERVALS, type ChatServerView, type RegistryOptions } from './chat-server-registry';
+export { PENDING_KEY, pickChatServer, type PickResult } from './server-picker';
+
+export interface RunningStatusServer extends RunningServer {
+  /** The gRPC port actually bound. */
+  port: number;
+}
+
+export interface StatusServerOptions {
+  /** Clock for the registry, ms since the epoch (tests). */
+  now?: () => number;
+}
+
+/** Starts the status-server gRPC service on config.status.host:port (0 = any free port). */
+export async function startStatusServer(ctx: ServerContext, options: StatusServerOptions = {}): Promise<RunningStatusServer> {
+  const { config, logger } = ctx;
+  const cfg = config.status;
+  const redis = createRedis(config.redis, logger);
+  const server = new Server();
+  let pruneTimer: NodeJS.Timeout | undefined;
+  try {
+    await redis.ping();
+    const registry = new ChatServerRegistry(redis, { reportIntervalSec: cfg.reportIntervalSec, ...(options.now ? { now: options.now } : {}) });
+    server.addService(statusPackage().StatusService.service, statusServiceHandlers({ redis, registry, logger, tokenTtlSec: cfg.tokenTtlSec }));
+    const port = await bindServer(server, cfg.host, cfg.port);
+
+    // Forget long-silent servers; every status-server may run this, the script is atomic and idempotent.
+    let pruning: Promise<void> | undefined;
+    pruneTimer = setInterval(() => {
+      if (pruning) return;
+      pruning = registry
+        .prune()
+        .then((removed) => {
+          if (removed.length > 0) logger.info({ chatServers: removed }, 'forgot silent chat servers');
+        })
+        .catch((err: unknown) => logger.warn({ err }, 'registry prune failed'))
+        .finally(() => {
+          pruning = undefined;
+        });
+    }, cfg.reportIntervalSec * 1000);
+    pruneTimer.unref();
+
+    return {
+      port,
+      ready: { host: cfg.host, port, reportIntervalSec: cfg.reportIntervalSec, tokenTtlSec: cfg.tokenTtlSec },
+      async stop() {
+        clearInterval(pruneTimer);
+        await shutdownServer(server);
+        await pruning;
+        await redis.quit().catch(() => redis.disconnect());
+      },
+    };
+  } catch (err) {
+    clearInterval(pruneTimer);
+    server.forceShutdown();
+    redis.disconnect();
+    throw err;
+  }
+}

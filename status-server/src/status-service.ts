@@ -1,0 +1,105 @@
+/** gRPC handlers of parley.status.StatusService (proto/status.proto). */
+import {
+  issueToken,
+  ParleyError,
+  unaryHandler,
+  validateToken,
+  type ChatServerInfo__Output,
+  type Logger,
+  type Redis,
+  type StatusServiceHandlers,
+} from '@parley/common';
+import type { ChatServerAddress, ChatServerRegistry } from './chat-server-registry';
+
+export interface StatusServiceDeps {
+  redis: Redis;
+  registry: ChatServerRegistry;
+  logger: Logger;
+  tokenTtlSec: number;
+}
+
+const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const HOST = /^[^\s]{1,255}$/;
+
+function invalid(field: string, message: string): ParleyError {
+  return new ParleyError('VALIDATION_FAILED', message, { details: { field } });
+}
+
+function checkServerId(id: string, field: string): string {
+  if (!SERVER_ID.test(id)) throw invalid(field, `${field} must be 1-64 characters of letters, digits, '.', '_' or '-'`);
+  return id;
+}
+
+function checkPort(port: number, field: string): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(field, `${field} must be a port number 1-65535`);
+  return port;
+}
+
+function checkServer(server: ChatServerInfo__Output | null): ChatServerAddress {
+  if (!server) throw invalid('server', 'server is required');
+  if (!HOST.test(server.host)) throw invalid('server.host', 'server.host must be a non-empty host name or address');
+  return { id: checkServerId(server.id, 'server.id'), host: server.host, tcpPort: checkPort(server.tcpPort, 'server.tcpPort'), grpcPort: checkPort(server.grpcPort, 'server.grpcPort') };
+}
+
+function checkUid(uid: number): number {
+  if (!Number.isSafeInteger(uid) || uid <= 0) throw invalid('uid', 'uid must be a positive integer');
+  return uid;
+}
+
+/**
+ * Runs one Redis-backed step. The status-server is only a front for Redis, so a Redis failure is
+ * UNAVAILABLE (callers may retry) rather than INTERNAL; it is logged here because unaryHandler only logs INTERNAL.
+ */
+async function storage<T>(logger: Logger, what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof ParleyError) throw err;
+    logger.error({ err, what }, 'redis step failed');
+    throw new ParleyError('UNAVAILABLE', 'status storage unavailable', { cause: err });
+  }
+}
+
+export function statusServiceHandlers(deps: StatusServiceDeps): StatusServiceHandlers {
+  const { redis, registry, logger, tokenTtlSec } = deps;
+  return {
+    ReportLoad: unaryHandler(logger, async (req) => {
+      const server = checkServer(req.server);
+      const isNew = await storage(logger, 'report', () => registry.report(server, req.connections, req.draining));
+      if (isNew) logger.info({ chatServer: server.id, host: server.host, tcpPort: server.tcpPort, grpcPort: server.grpcPort }, 'chat server registered');
+      return { reportIntervalSec: registry.reportIntervalSec };
+    }),
+
+    Deregister: unaryHandler(logger, async (req) => {
+      const id = checkServerId(req.id, 'id');
+      const removed = await storage(logger, 'deregister', () => registry.deregister(id));
+      logger.info({ chatServer: id, removed }, 'chat server deregistered');
+      return {};
+    }),
+
+    GetChatServer: unaryHandler(logger, async (req) => {
+      const uid = checkUid(req.uid);
+      const pick = await storage(logger, 'choose', () => registry.choose(uid));
+      if (!pick) {
+        logger.warn({ uid }, 'no chat server available');
+        throw new ParleyError('NO_CHAT_SERVER');
+      }
+      const token = await storage(logger, 'issue token', () => issueToken(redis, uid, tokenTtlSec));
+      logger.debug({ uid, chatServer: pick.record.server.id, sticky: pick.sticky }, 'chat server assigned');
+      return { token, tokenTtlSec, server: pick.record.server };
+    }),
+
+    ValidateToken: unaryHandler(logger, async (req) => {
+      // Malformed input is simply not a valid token; validateToken checks uid and token shape itself.
+      const valid = await storage(logger, 'validate token', () => validateToken(redis, req.uid, req.token));
+      return { valid };
+    }),
+
+    ListChatServers: unaryHandler(logger, async () => {
+      const servers = await storage(logger, 'list', () => registry.list());
+      return {
+        servers: servers.map((s) => ({ server: s.server, connections: s.connections, lastReportMs: s.lastReportMs, healthy: s.healthy, draining: s.draining, pending: s.pending })),
+      };
+    }),
+  };
+}

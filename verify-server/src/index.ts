@@ -1,0 +1,48 @@
+/**
+ * @parley/verify-server: e-mail verification codes over gRPC (proto/verify.proto).
+ * `startVerifyServer(ctx)` runs it in-process (tests) or under `runServer` (src/main.ts).
+ */
+import { Server } from '@grpc/grpc-js';
+import { bindServer, createRedis, shutdownServer, verifyPackage, type RunningServer, type ServerContext, type VerifyServiceHandlers } from '@parley/common';
+import { CodeLimits } from './code-limits';
+import { CodeStore } from './code-store';
+import { detailedUnaryHandler } from './grpc-details';
+import { createMailer } from './mailer';
+import { VerifyService } from './verify-service';
+
+export { emailProblem, MAX_EMAIL_LENGTH, normalizeEmail, tryNormalizeEmail } from './email-address';
+export { codeKey, CODE_LENGTH, type Purpose } from './code-store';
+export { LimitKeys } from './code-limits';
+export { composeCodeMail } from './mailer';
+export { DETAILS_KEY, withGrpcDetails } from './grpc-details';
+
+export async function startVerifyServer(ctx: ServerContext): Promise<RunningServer> {
+  const { config, logger } = ctx;
+  const redis = createRedis(config.redis, logger);
+  const mailer = createMailer(config.smtp, logger);
+  const service = new VerifyService(config.verify, new CodeLimits(redis, config.verify), new CodeStore(redis, config.verify.maxAttempts), mailer, logger);
+  if (mailer.devMode) logger.warn('smtp.host is empty: verification codes are logged, not mailed (development only)');
+
+  const server = new Server();
+  const handlers: VerifyServiceHandlers = {
+    GetVerifyCode: detailedUnaryHandler(logger, (req) => service.getVerifyCode(req)),
+    CheckCode: detailedUnaryHandler(logger, (req) => service.checkCode(req)),
+  };
+  server.addService(verifyPackage().VerifyService.service, handlers);
+  let port: number;
+  try {
+    port = await bindServer(server, config.verify.host, config.verify.port);
+  } catch (err) {
+    mailer.close();
+    redis.disconnect();
+    throw err;
+  }
+  return {
+    ready: { host: config.verify.host, port, smtp: config.smtp.host ? `${config.smtp.host}:${config.smtp.port}` : 'none (codes are logged)' },
+    async stop() {
+      await shutdownServer(server);
+      mailer.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

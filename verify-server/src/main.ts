@@ -1,0 +1,4 @@
+import { runServer } from '@parley/common';
+import { startVerifyServer } from './index';
+
+void runServer('verify', startVerifyServer);
