@@ -1,5 +1,5 @@
 -- wrk script: POST /api/login as the benchmark users, round-robin.
---   wrk -t2 -c100 -d10s -s bench/post_login.lua http://127.0.0.1:<port>/api/login
+--   wrk -t2 -c100 -d10s [--timeout 10s] -s bench/post_login.lua http://127.0.0.1:<port>/api/login
 -- The users must exist (bench/src/login-bench.ts creates them): names <PREFIX><i> for i in [0, USERS),
 -- all with one password. Environment: PARLEY_BENCH_USERS (default 1000), PARLEY_BENCH_PREFIX
 -- (default "bench"), PARLEY_BENCH_PASSWORD (default "Bench-pass-2024").

@@ -3,13 +3,10 @@
 // Usage: node scripts/run-tests.mjs [substring filter ...]
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+import { requireFromCommon, root, servicesOrExit } from './lib/services.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(join(root, 'common', 'package.json'));
-const { ensureLocalServices, MissingServiceError, dropStaleTestDatabases } = require('@parley/common/testing');
+const { dropStaleTestDatabases } = requireFromCommon('@parley/common/testing');
 
 const packages = readdirSync(root).filter((d) => {
   try {
@@ -39,17 +36,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-let services;
-try {
-  services = await ensureLocalServices();
-} catch (err) {
-  if (err instanceof MissingServiceError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
-for (const s of services.started) console.log(`started private ${s}`);
+const services = await servicesOrExit((s) => console.log(`started private ${s}`));
 const env = { ...process.env, ...services.env };
 await dropStaleTestDatabases(env).catch((err) => console.warn(`could not sweep stale test databases: ${err.message}`));
 

@@ -1,15 +1,11 @@
 // `npm start`: after the build, applies migrations and runs verify, status, the chat servers and the gate
 // from config.ini as one supervised group with one merged log stream. Ctrl-C stops everything cleanly.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { requireFromCommon, root, servicesOrExit } from './lib/services.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(join(root, 'common', 'package.json'));
-const { loadConfig, migrate, ConfigError } = require('@parley/common');
-const { ensureLocalServices, MissingServiceError } = require('@parley/common/testing');
+const { loadConfig, migrate, ConfigError } = requireFromCommon('@parley/common');
 
 const color = process.stdout.isTTY ? (n, s) => `\x1b[${n}m${s}\x1b[0m` : (_n, s) => s;
 const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -35,17 +31,7 @@ function printLine(name, line) {
   process.stdout.write(`${color(35, `[${name}]`.padEnd(9))} ${time} ${color(LEVEL_COLOR[e.level] ?? 32, level.padEnd(5))} ${e.msg ?? ''}${rest}\n`);
 }
 
-let services;
-try {
-  services = await ensureLocalServices();
-} catch (err) {
-  if (err instanceof MissingServiceError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
-for (const s of services.started) say(`started a private ${s} (its data is temporary)`);
+const services = await servicesOrExit((s) => say(`started a private ${s} (its data is temporary)`));
 Object.assign(process.env, services.env);
 
 let config;

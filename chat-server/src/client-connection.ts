@@ -70,6 +70,7 @@ export class ClientConnection implements RequestContext {
   private corked = false;
   private inFlight = 0;
   private paused = false;
+  private readingStopped = false;
   private queued: Frame[] = [];
 
   constructor(
@@ -155,6 +156,7 @@ export class ClientConnection implements RequestContext {
   stopReading(): void {
     this.socket.pause();
     this.paused = true;
+    this.readingStopped = true;
     this.queued = [];
   }
 
@@ -175,7 +177,7 @@ export class ClientConnection implements RequestContext {
 
   requestFinished(): void {
     this.inFlight--;
-    if (this.paused && this.inFlight <= this.options.maxInFlight / 2 && (this.state === 'active' || this.state === 'login')) {
+    if (this.paused && !this.readingStopped && this.inFlight <= this.options.maxInFlight / 2 && (this.state === 'active' || this.state === 'login')) {
       this.paused = false;
       this.socket.resume();
     }
@@ -198,7 +200,7 @@ export class ClientConnection implements RequestContext {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.state === 'closing' || this.state === 'closed') return;
+    if (!this.open || this.readingStopped) return;
     this.lastSeen = Date.now();
     let frames: Frame[];
     try {

@@ -59,6 +59,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
     pool,
     intervalMs: config.chat.commitIntervalMs,
     maxBatch: config.chat.commitMaxBatch,
+    lanes: config.chat.commitLanes,
     logger,
     onCommitted: pushCommitted(notifier, logger),
   });
@@ -84,9 +85,9 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
     missingReason: (msgId) => `${msgName(msgId) ?? msgId} is not available on this server`,
     logger,
   });
-  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, logger });
-
   let draining = false;
+  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, logger, accepting: () => !draining });
+
   const scheduler = new WriteScheduler();
   const handlers: ConnectionHandlers = {
     login: login.login,

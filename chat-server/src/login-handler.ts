@@ -14,6 +14,8 @@ export interface LoginDeps {
   routes: RouteStore;
   peers: PeerClients;
   logger: Logger;
+  /** False once the server is draining: no new session may start. */
+  accepting: () => boolean;
 }
 
 /** 12 characters of base64url: unique enough to tell two sessions of one user apart. */
@@ -45,6 +47,10 @@ export class LoginHandler {
       return false;
     }
     if (conn.state !== 'logging-in') return false;
+    if (!deps.accepting()) {
+      conn.closeWithError({ reqId: req.reqId, code: 'UNAVAILABLE', message: 'This server is shutting down; log in again at the gate' });
+      return false;
+    }
     if (!valid) {
       deps.logger.info({ uid: req.uid, remote: conn.remote, event: 'login_refused' }, 'login refused: bad token');
       conn.closeWithError({ reqId: req.reqId, code: 'TOKEN_INVALID', message: 'The login token is invalid or has expired' });

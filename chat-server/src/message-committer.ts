@@ -29,6 +29,8 @@ export interface CommitterOptions {
   logger: Logger;
   /** Called after each COMMIT with the messages it stored (not duplicates, not refusals). */
   onCommitted?: (results: SendResult[]) => void;
+  /** Batches committed concurrently (chat.commit_lanes); a sender always uses the same lane. */
+  lanes?: number;
   /** Attempts per batch for retryable failures (deadlock, lost connection, duplicate key race). */
   attempts?: number;
 }
@@ -41,15 +43,20 @@ interface Entry {
 
 type Outcome = SendResult | ParleyError;
 
+interface Lane {
+  pending: Entry[];
+  timer: NodeJS.Timeout | undefined;
+  loop: Promise<void> | undefined;
+}
+
 interface MessageRow extends RowDataPacket {
   i: number;
-  dup_of: number | null;
-  conversation_id: number | null;
-  seq: number | null;
-  sender_uid: number | null;
-  client_msg_id: string | null;
-  type: ChatMessageType | null;
-  body: string | null;
+  conversation_id: number;
+  seq: number;
+  sender_uid: number;
+  client_msg_id: string;
+  type: ChatMessageType;
+  body: string;
   created_at: Date | null;
 }
 
@@ -86,6 +93,13 @@ function isRowDataError(err: unknown): boolean {
   return errno !== undefined && ROW_DATA_ERRNOS.has(errno);
 }
 
+/** `SELECT ? AS a, ? AS b UNION ALL SELECT ?, ? …`: rows of values as a derived table. */
+function derivedRows(columns: string[], rows: unknown[][]): { sql: string; args: unknown[] } {
+  const first = `SELECT ${columns.map((c) => `? AS ${c}`).join(', ')}`;
+  const rest = `SELECT ${columns.map(() => '?').join(', ')}`;
+  return { sql: rows.map((_, i) => (i === 0 ? first : rest)).join(' UNION ALL '), args: rows.flat() };
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -104,39 +118,46 @@ function sleep(ms: number): Promise<void> {
  * the column's collation, exactly as the unique key does. A concurrent writer of the same key on
  * another server surfaces as a duplicate-key error, and the retry then finds its row.
  *
- * One batch is in flight at a time: while it commits the next one fills, which is what makes
- * group commit pay off, and a sender's messages keep their order.
+ * Lanes: a sender always maps to the same lane (uid modulo `lanes`), and each lane has one batch
+ * in flight at a time — while it commits the next one fills, which is what makes group commit pay
+ * off, and a sender's messages keep their order. Several lanes overlap their commit latency;
+ * lanes writing the same conversation simply queue on its row lock.
  */
 export class MessageCommitter {
-  private pending: Entry[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly lanes: Lane[];
   private closed = false;
   private readonly attempts: number;
 
   constructor(private readonly options: CommitterOptions) {
     this.attempts = options.attempts ?? 4;
+    this.lanes = Array.from({ length: Math.max(1, options.lanes ?? 1) }, () => ({ pending: [], timer: undefined, loop: undefined }));
   }
 
   /** Queues a send; resolves after the commit that made it durable (or found it already stored). */
   submit(cmd: SendCommand): Promise<SendResult> {
     if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'The server is shutting down; send again'));
+    const lane = this.lanes[cmd.senderUid % this.lanes.length] as Lane;
     return new Promise<SendResult>((resolve, reject) => {
-      this.pending.push({ cmd, resolve, reject });
-      this.schedule();
+      lane.pending.push({ cmd, resolve, reject });
+      this.schedule(lane);
     });
   }
 
-  /** Messages waiting for the next batch. */
+  /** Messages waiting for their next batch. */
   get queued(): number {
-    return this.pending.length;
+    return this.lanes.reduce((n, lane) => n + lane.pending.length, 0);
   }
 
   /** Writes everything queued so far and resolves when it is settled. */
   async flush(): Promise<void> {
-    this.clearTimer();
-    if (!this.loop && this.pending.length > 0) this.startLoop();
-    while (this.loop) await this.loop;
+    await Promise.all(
+      this.lanes.map(async (lane) => {
+        if (lane.timer) clearTimeout(lane.timer);
+        lane.timer = undefined;
+        if (!lane.loop && lane.pending.length > 0) this.startLoop(lane);
+        while (lane.loop) await lane.loop;
+      }),
+    );
   }
 
   /** Refuses new sends, then flushes. */
@@ -145,33 +166,29 @@ export class MessageCommitter {
     await this.flush();
   }
 
-  private schedule(): void {
-    if (this.loop) return; // the running loop takes it
-    if (this.pending.length >= this.options.maxBatch) {
-      this.clearTimer();
-      this.startLoop();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        if (!this.loop) this.startLoop();
+  private schedule(lane: Lane): void {
+    if (lane.loop) return; // the running loop takes it
+    if (lane.pending.length >= this.options.maxBatch) {
+      if (lane.timer) clearTimeout(lane.timer);
+      lane.timer = undefined;
+      this.startLoop(lane);
+    } else if (!lane.timer) {
+      lane.timer = setTimeout(() => {
+        lane.timer = undefined;
+        if (!lane.loop) this.startLoop(lane);
       }, this.options.intervalMs);
     }
   }
 
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private startLoop(): void {
-    this.loop = (async () => {
+  private startLoop(lane: Lane): void {
+    lane.loop = (async () => {
       try {
-        while (this.pending.length > 0) {
-          const batch = this.pending.splice(0, this.options.maxBatch);
+        while (lane.pending.length > 0) {
+          const batch = lane.pending.splice(0, this.options.maxBatch);
           await this.commitBatch(batch);
         }
       } finally {
-        this.loop = undefined;
+        lane.loop = undefined;
       }
     })();
   }
@@ -302,41 +319,39 @@ export class MessageCommitter {
 
   /**
    * Marks sends already stored (outcome = the stored message) and returns the sends that repeat an
-   * earlier send of this batch (index → index of the first), using the column's collation.
+   * earlier send of this batch (index → index of the first).
    */
   private async findRepeats(conn: PoolConnection, cmds: SendCommand[], outcomes: (Outcome | undefined)[]): Promise<Map<number, number>> {
-    const rowsSql = cmds.map((_, i) => (i === 0 ? 'SELECT ? AS i, ? AS s, ? AS c' : 'SELECT ?, ?, ?')).join(' UNION ALL ');
-    const args = cmds.flatMap((c, i) => [i, c.senderUid, c.clientMsgId]);
-    const [rows] = await conn.query<MessageRow[]>(
-      `WITH g AS (${rowsSql})
-       SELECT g.i, NULL AS dup_of, m.conversation_id, m.seq, m.sender_uid, m.client_msg_id, m.type, m.body, m.created_at
-         FROM g JOIN messages m ON m.sender_uid = g.s AND m.client_msg_id = g.c
-       UNION ALL
-       SELECT a.i, MIN(b.i), NULL, NULL, NULL, NULL, NULL, NULL, NULL
-         FROM g a JOIN g b ON b.s = a.s AND b.c = a.c AND b.i < a.i
-        GROUP BY a.i`,
-      args,
-    );
     const repeats = new Map<number, number>();
+    // client_msg_id is ascii_bin: byte equality here is exactly the unique key's equality.
+    const firstByKey = new Map<string, number>();
+    cmds.forEach((cmd, i) => {
+      const key = `${cmd.senderUid}\u0000${cmd.clientMsgId}`;
+      const first = firstByKey.get(key);
+      if (first === undefined) firstByKey.set(key, i);
+      else repeats.set(i, first);
+    });
+    const batch = derivedRows(['i', 's', 'c'], cmds.map((c, i) => [i, c.senderUid, c.clientMsgId]));
+    const [rows] = await conn.query<MessageRow[]>(
+      `WITH g AS (${batch.sql})
+       SELECT g.i, m.conversation_id, m.seq, m.sender_uid, m.client_msg_id, m.type, m.body, m.created_at
+         FROM g JOIN messages m ON m.sender_uid = g.s AND m.client_msg_id = g.c`,
+      batch.args,
+    );
     for (const row of rows) {
-      const i = Number(row.i);
-      if (row.dup_of !== null) {
-        repeats.set(i, Number(row.dup_of));
-      } else if (row.conversation_id !== null) {
-        outcomes[i] = {
-          message: {
-            conversationId: Number(row.conversation_id),
-            seq: Number(row.seq),
-            senderUid: Number(row.sender_uid),
-            clientMsgId: String(row.client_msg_id),
-            type: row.type as ChatMessageType,
-            body: String(row.body),
-            serverTime: (row.created_at as Date).getTime(),
-          },
-          duplicate: true,
-          recipients: [],
-        };
-      }
+      outcomes[Number(row.i)] = {
+        message: {
+          conversationId: Number(row.conversation_id),
+          seq: Number(row.seq),
+          senderUid: Number(row.sender_uid),
+          clientMsgId: String(row.client_msg_id),
+          type: row.type,
+          body: String(row.body),
+          serverTime: (row.created_at as Date).getTime(),
+        },
+        duplicate: true,
+        recipients: [],
+      };
     }
     // A repeat of a stored message is itself stored: report it as such, not as a repeat.
     for (const i of repeats.keys()) if (outcomes[i] !== undefined) repeats.delete(i);
@@ -398,7 +413,12 @@ export class MessageCommitter {
     if (pairs.size > 0) {
       const unique = new Map<string, [number, number]>();
       for (const p of pairs.values()) unique.set(`${p.sender}:${p.peer}`, [p.sender, p.peer]);
-      const [rows] = await conn.query<RowDataPacket[]>('SELECT user_id, friend_id, conversation_id FROM friendships WHERE (user_id, friend_id) IN (?)', [[...unique.values()]]);
+      // A join with a derived table: point lookups, where a long (a, b) IN list makes the optimizer crawl.
+      const wanted = derivedRows(['u', 'f'], [...unique.values()]);
+      const [rows] = await conn.query<RowDataPacket[]>(
+        `WITH p AS (${wanted.sql}) SELECT fs.user_id, fs.friend_id, fs.conversation_id FROM p JOIN friendships fs ON fs.user_id = p.u AND fs.friend_id = p.f`,
+        wanted.args,
+      );
       const friendships = new Map<string, number>();
       for (const row of rows) friendships.set(`${Number(row.user_id)}:${Number(row.friend_id)}`, Number(row.conversation_id));
       for (const [i, p] of pairs) {

@@ -1,4 +1,4 @@
-import type { Logger } from '@parley/common';
+import { ParleyError, type Logger } from '@parley/common';
 import { MsgId, type SendAck, type SendReq } from '@parley/protocol';
 import { Payload, type ClusterNotifier, type Delivery } from './cluster-notifier';
 import type { MessageCommitter, SendResult } from './message-committer';
@@ -16,6 +16,8 @@ export class MessageService {
   ) {}
 
   async send(ctx: RequestContext, req: SendReq): Promise<Omit<SendAck, 'reqId'>> {
+    // System messages come from the server; a client must not be able to forge one.
+    if (req.type === 'system') throw new ParleyError('FORBIDDEN', 'Clients cannot send system messages');
     const result = await this.committer.submit({
       senderUid: ctx.uid,
       ...(req.to !== undefined ? { to: req.to } : { conversationId: req.conversationId as number }),

@@ -105,7 +105,7 @@ CREATE TABLE IF NOT EXISTS messages (
   conversation_id BIGINT UNSIGNED NOT NULL,
   seq             BIGINT UNSIGNED NOT NULL,
   sender_uid      BIGINT UNSIGNED NOT NULL,
-  client_msg_id   VARCHAR(64) NOT NULL,
+  client_msg_id   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   type            ENUM('text','image','file','system') NOT NULL DEFAULT 'text',
   body            TEXT NOT NULL,
   file_id         BIGINT UNSIGNED NULL,

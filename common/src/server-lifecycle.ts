@@ -54,7 +54,9 @@ export async function runServer(kind: string, start: (ctx: ServerContext) => Pro
     logger.fatal({ err }, 'failed to start');
     process.exit(1);
   }
-  logger.info({ event: 'ready', ...running.ready }, `${id} ready`);
+  // Lifecycle lines are printed even when the configured level is quieter: supervisors wait for them.
+  const lifecycle = config.cluster.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' });
+  lifecycle.info({ event: 'ready', ...running.ready }, `${id} ready`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -67,7 +69,7 @@ export async function runServer(kind: string, start: (ctx: ServerContext) => Pro
     hard.unref();
     running.stop().then(
       () => {
-        logger.info({ event: 'stopped' }, `${id} stopped`);
+        lifecycle.info({ event: 'stopped' }, `${id} stopped`);
         process.exit(0);
       },
       (err: unknown) => {

@@ -137,7 +137,7 @@ describe('chat messaging', () => {
     await elsewhere.close();
   });
 
-  it('refuses a non-friend with NOT_FRIENDS and a non-member with NOT_MEMBER', async () => {
+  it('refuses a non-friend (NOT_FRIENDS), a non-member (NOT_MEMBER) and a forged system message (FORBIDDEN)', async () => {
     const { a, conv } = await pair();
     const stranger = await createUser(cluster);
     const client = await login(chat1(), stranger);
@@ -146,8 +146,11 @@ describe('chat messaging', () => {
     await assert.rejects(client.pull(conv, 0), (err: ProtocolError) => err.code === 'NOT_MEMBER');
     await assert.rejects(client.history(conv), (err: ProtocolError) => err.code === 'NOT_MEMBER');
     await client.ping();
+    // A friend may not forge a system message either.
+    const friend = await login(chat2(), a);
+    await assert.rejects(friend.sendMessage({ conversationId: conv }, 'fake', { type: 'system' }), (err: ProtocolError) => err.code === 'FORBIDDEN');
     assert.deepEqual(await storedSeqs(cluster, conv), []);
-    await client.close();
+    await Promise.all([client.close(), friend.close()]);
   });
 
   it('pages forward with Pull and backward with History', async () => {

@@ -24,7 +24,13 @@ export const ErrorCodeSchema = z.enum(Object.keys(ErrorCodes) as [ErrorCode, ...
 export const ChatMessageTypeSchema = z.enum(['text', 'image', 'file', 'system']);
 export type ChatMessageType = z.infer<typeof ChatMessageTypeSchema>;
 
-export const ClientMsgIdSchema = z.string().min(1).max(MAX_CLIENT_MSG_ID_CHARS);
+// Printable ASCII without spaces, compared byte for byte (the column is ascii_bin), so the server and the
+// database agree exactly on which ids are the same.
+export const ClientMsgIdSchema = z
+  .string()
+  .min(1)
+  .max(MAX_CLIENT_MSG_ID_CHARS)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
 // Three UTF-8 bytes per UTF-16 unit is the worst case, so short strings skip the byte count.
 function fitsBodyLimit(s: string): boolean {

@@ -135,6 +135,8 @@ const invalidCases: InvalidCase[] = [
   { name: 'neither to nor conversationId', frame: frameOf(40, send), code: 'VALIDATION_FAILED', reqId: 21, path: 'to' },
   { name: 'oversized body', frame: frameOf(40, { ...send, to: 2, body: 'a'.repeat(MAX_MESSAGE_BODY_BYTES + 1) }), code: 'VALIDATION_FAILED', reqId: 21, path: 'body' },
   { name: 'empty clientMsgId', frame: frameOf(40, { ...send, to: 2, clientMsgId: '' }), code: 'VALIDATION_FAILED', reqId: 21, path: 'clientMsgId' },
+  { name: 'clientMsgId with a space', frame: frameOf(40, { ...send, to: 2, clientMsgId: 'a b' }), code: 'VALIDATION_FAILED', reqId: 21, path: 'clientMsgId' },
+  { name: 'clientMsgId beyond ASCII', frame: frameOf(40, { ...send, to: 2, clientMsgId: 'idé' }), code: 'VALIDATION_FAILED', reqId: 21, path: 'clientMsgId' },
   { name: '65-char clientMsgId', frame: frameOf(40, { ...send, to: 2, clientMsgId: 'x'.repeat(65) }), code: 'VALIDATION_FAILED', reqId: 21, path: 'clientMsgId' },
   { name: 'unknown message type', frame: frameOf(40, { ...send, to: 2, type: 'video' }), code: 'VALIDATION_FAILED', reqId: 21, path: 'type' },
   { name: 'empty search query', frame: frameOf(20, { reqId: 3, query: '' }), code: 'VALIDATION_FAILED', reqId: 3, path: 'query' },

@@ -64,6 +64,7 @@ export const configSchema = {
     heartbeatSec: int('Clients ping every N seconds; silent for 3N = closed', { default: 20, min: 1, max: 600 }),
     commitIntervalMs: int('Group commit: longest wait before a batch of messages is written', { default: 2, min: 0, max: 1000 }),
     commitMaxBatch: int('Group commit: most messages in one write', { default: 256, min: 1, max: 10000 }),
+    commitLanes: int('Group commit: batches written concurrently (a sender always uses the same lane)', { default: 4, min: 1, max: 64 }),
   },
 } as const satisfies Record<string, SectionSpec>;
 

@@ -1,0 +1,210 @@
+/**
+ * Chat benchmark (not a test): `node bench/dist/src/chat-bench.js [scenario ...] [options]`.
+ * Scenarios (default: all, in this order): throughput relay pingpong profile idle.
+ *
+ * Starts a status-server and three chat servers through the e2e cluster harness (its own database
+ * and Redis prefix, dropped at the end), writes friend pairs and tokens straight into MySQL and
+ * Redis (chat-fixtures.ts), pins the servers to one core and the load generator processes
+ * (load-worker.ts, forked) to the other with taskset, runs the scenarios (chat-scenarios.ts) and
+ * writes bench/results/chat-<timestamp>.json and .md. Every step is bounded in time and count.
+ *
+ * Options: --rates 5000,10000,20000,30000  --relay-rates <rates + 50000,80000>  --step-sec 10
+ *   --users 2000  --workers 2  --body-bytes 32  --max-outstanding 64
+ *   --pp-clients 10000  --pp-pairs 1000  --pp-interval-ms 1000  --pp-sec 15
+ *   --profile-sec 10  --profile-rate <highest sustained>  --idle-one 19000  --idle-total 50000
+ *   --idle-hold-sec 15  --server-cores 0  --generator-cores 1  --no-pin
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { argValue } from '@parley/common';
+import { Cluster, REPO_ROOT } from '@parley/e2e';
+import { createChatFixtures } from './chat-fixtures';
+import { renderMarkdown, type ChatBenchReport } from './chat-report';
+import { chatRamp, idle, pingPong, profile, relayRamp, type BenchArgs, type BenchContext } from './chat-scenarios';
+import { hasTaskset, pidListeningOn, pin } from './proc-stats';
+
+const SCENARIOS = ['throughput', 'relay', 'pingpong', 'profile', 'idle'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const FLAGS_WITHOUT_VALUE = new Set(['--no-pin']);
+
+function numbers(name: string, fallback: number[]): number[] {
+  const v = argValue(name);
+  return v ? v.split(',').map(Number).filter((n) => n > 0) : fallback;
+}
+
+function num(name: string, fallback: number): number {
+  const v = argValue(name);
+  return v === undefined ? fallback : Number(v);
+}
+
+function positional(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a.startsWith('--')) {
+      if (!FLAGS_WITHOUT_VALUE.has(a)) i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** Production defaults where the harness' test config differs; heartbeat 10 s so idle holds see every client ping. */
+const SECTIONS = {
+  cluster: { log_level: 'info' },
+  mysql: { pool_size: 10 },
+  status: { report_interval_sec: 5 },
+  chat: { heartbeat_sec: 10 },
+};
+
+const log = (msg: string) => console.log(`[chat-bench] ${msg}`);
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const argv = process.argv.slice(2);
+  const picked = positional(argv);
+  for (const s of picked) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; choose from ${SCENARIOS.join(' ')}`);
+  const scenarios: Scenario[] = picked.length ? SCENARIOS.filter((s) => picked.includes(s)) : [...SCENARIOS];
+  const rates = numbers('rates', [5000, 10000, 20000, 30000]);
+  const args: BenchArgs = {
+    rates,
+    relayRates: numbers('relay-rates', [...rates, 50000, 80000]),
+    stepSec: num('step-sec', 10),
+    users: num('users', 2000),
+    workers: num('workers', 2),
+    bodyBytes: num('body-bytes', 32),
+    maxOutstanding: num('max-outstanding', 64),
+    ppClients: num('pp-clients', 10000),
+    ppPairs: num('pp-pairs', 1000),
+    ppIntervalMs: num('pp-interval-ms', 1000),
+    ppSec: num('pp-sec', 15),
+    profileSec: num('profile-sec', 10),
+    profileRate: argValue('profile-rate') ? Number(argValue('profile-rate')) : undefined,
+    idleOne: num('idle-one', 19000),
+    idleTotal: num('idle-total', 50000),
+    idleHoldSec: num('idle-hold-sec', 15),
+  };
+  const pinning = !argv.includes('--no-pin') && hasTaskset() && availableParallelism() >= 2;
+  const serverCores = pinning ? (argValue('server-cores') ?? '0') : undefined;
+  const generatorCores = pinning ? (argValue('generator-cores') ?? '1') : undefined;
+  const pinNote = pinning
+    ? `Pinned with taskset: chat servers, status-server and bare-relay on core ${serverCores}; load generators and this orchestrator on core ${generatorCores}. MariaDB and Redis are not pinned (they run wherever the scheduler puts them).`
+    : 'Not pinned (--no-pin, no taskset, or one core).';
+  if (generatorCores) pin(process.pid, generatorCores);
+  const load0 = loadavg();
+  log(`scenarios: ${scenarios.join(' ')}; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`);
+  log(pinNote);
+
+  const needed = Math.max(scenarios.some((s) => s === 'throughput' || s === 'relay' || s === 'profile') ? args.users : 0, scenarios.includes('pingpong') ? args.ppClients : 0, scenarios.includes('idle') ? Math.max(args.idleOne, args.idleTotal) : 0);
+  // bare-relay alone needs only the database and Redis of the harness (for the fixtures).
+  const chatNeeded = scenarios.some((s) => s !== 'relay');
+  log(chatNeeded ? 'starting cluster: status + chat1, chat2, chat3' : 'starting cluster harness without servers (relay only)');
+  const cluster = await Cluster.start({ chatServers: 3, kinds: chatNeeded ? ['status', 'chat'] : [], sections: SECTIONS });
+  // Ctrl-C: stop the servers and drop the database before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      log(`${signal}: stopping cluster`);
+      const hard = setTimeout(() => process.exit(130), 15_000);
+      void cluster.stop().finally(() => {
+        clearTimeout(hard);
+        process.exit(130);
+      });
+    });
+  const pids: Record<string, number> = {};
+  for (const [name, proc] of cluster.processes) pids[name] = proc.child.pid as number;
+  if (serverCores) for (const pid of Object.values(pids)) pin(pid, serverCores);
+  const mariadbPid = pidListeningOn(cluster.env.config.mysql.port, ['mariadbd', 'mysqld']);
+  const redisPid = pidListeningOn(cluster.env.config.redis.port, ['redis-server']);
+  if (mariadbPid) pids.mariadb = mariadbPid;
+  if (redisPid) pids.redis = redisPid;
+  const ctx: BenchContext = { cluster, users: [], pids, serverCores, generatorCores, args, log };
+  const report: ChatBenchReport = {
+    date: new Date().toISOString(),
+    command: `node bench/dist/src/chat-bench.js ${argv.join(' ')}`.trim(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, open files per process ${ulimitN()}`,
+    node: process.version,
+    loadAverageAtStart: load0,
+    pinning: pinNote,
+    mariadb: {},
+    config: SECTIONS,
+    scenarios,
+    verdicts: [],
+    totalSec: 0,
+  };
+  try {
+    const [vars] = await cluster.env.pool.query("SHOW VARIABLES WHERE Variable_name IN ('version', 'innodb_flush_log_at_trx_commit', 'sync_binlog', 'log_bin', 'innodb_buffer_pool_size')");
+    for (const row of vars as { Variable_name: string; Value: string }[]) report.mariadb[row.Variable_name] = row.Value;
+    const t0 = Date.now();
+    ctx.users = await createChatFixtures(cluster.env.pool, cluster.env.redis, needed);
+    log(`fixtures: ${ctx.users.length} users in ${ctx.users.length / 2} friend pairs with tokens, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    for (const scenario of scenarios) {
+      log(`== ${scenario}`);
+      if (scenario === 'throughput') report.throughput = await chatRamp(ctx);
+      else if (scenario === 'relay') report.relay = await relayRamp(ctx);
+      else if (scenario === 'pingpong') report.pingpong = await pingPong(ctx);
+      else if (scenario === 'profile') {
+        const rate = args.profileRate ?? (report.throughput?.sustainedPerSec ? roundRate(report.throughput.sustainedPerSec) : 20000);
+        report.profile = await profile(ctx, rate);
+      } else report.idle = await idle(ctx);
+    }
+    verdicts(report);
+  } finally {
+    log('stopping cluster');
+    await cluster.stop();
+  }
+  report.totalSec = Math.round((Date.now() - started) / 1000);
+  const stamp = report.date.slice(0, 19).replace(/:/g, '-');
+  const dir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `chat-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  const md = renderMarkdown(report);
+  writeFileSync(join(dir, `chat-${stamp}.md`), md);
+  console.log(`\n${md}`);
+  log(`results: bench/results/chat-${stamp}.json and .md (${report.totalSec} s in all)`);
+}
+
+function ulimitN(): string {
+  try {
+    return execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+/** The step rate to profile at: the sustained delivered rate rounded down to a thousand. */
+function roundRate(n: number): number {
+  return Math.max(1000, Math.floor(n / 1000) * 1000);
+}
+
+function verdicts(r: ChatBenchReport): void {
+  const v = r.verdicts;
+  const mark = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+  if (r.throughput) {
+    const s = r.throughput.sustainedPerSec;
+    v.push(`${mark(s >= 20000)} throughput: ${s.toLocaleString('en-US')} delivered 1:1 msg/s sustained with durable writes and acks (target ≥ 20,000; stretch 30,000: ${mark(s >= 30000)})`);
+    const at10k = r.throughput.steps.find((x) => x.targetPerSec === 10000);
+    if (at10k) v.push(`${mark(at10k.ackMs.p99 <= 50 && at10k.e2eMs.p99 <= 50)} latency at 10,000 msg/s: ack p99 ${at10k.ackMs.p99} ms, end-to-end p99 ${at10k.e2eMs.p99} ms (target ≤ 50 ms)`);
+  }
+  if (r.throughput && r.relay) {
+    const sustained = r.relay.sustainedPerSec ? Math.round((r.throughput.sustainedPerSec / r.relay.sustainedPerSec) * 100) / 100 : null;
+    const maxDelivered = r.relay.maxDeliveredPerSec ? Math.round((r.throughput.maxDeliveredPerSec / r.relay.maxDeliveredPerSec) * 100) / 100 : null;
+    r.relayRatio = { sustained, maxDelivered };
+    v.push(`${mark((sustained ?? 0) >= 0.25)} relay ratio: ours ${r.throughput.sustainedPerSec.toLocaleString('en-US')} / relay ${r.relay.sustainedPerSec.toLocaleString('en-US')} msg/s sustained = ${sustained ?? '-'} (target ≥ 0.25; max delivered ratio ${maxDelivered ?? '-'})`);
+  }
+  if (r.pingpong) {
+    const p = r.pingpong.step.rttMs;
+    v.push(`${mark(p.p99 <= 10)} ping-pong round trip with ${r.pingpong.clients.toLocaleString('en-US')} clients connected: p50 ${p.p50} ms, p99 ${p.p99} ms (target p99 ≤ 10 ms)`);
+  }
+  for (const p of r.idle ?? []) {
+    v.push(`${mark(p.connect.loggedIn >= p.target && p.hold.dropped === 0)} idle: ${p.connect.loggedIn.toLocaleString('en-US')} / ${p.target.toLocaleString('en-US')} logged in on ${p.servers.join(', ')}, ${p.hold.dropped} dropped during the hold`);
+    v.push(`${mark(p.kibPerConnection <= 10)} memory: ${p.kibPerConnection} KiB RSS per connection on ${p.servers.join(', ')} (aim ≤ 10 KiB)`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,118 @@
+/** Markdown rendering of a chat benchmark run (bench/results/chat-<timestamp>.md). */
+import type { IdlePart, PingPongResult, ProfileResult, RampResult, RampStep } from './chat-scenarios';
+
+export interface ChatBenchReport {
+  date: string;
+  command: string;
+  machine: string;
+  node: string;
+  loadAverageAtStart: number[];
+  pinning: string;
+  mariadb: Record<string, string>;
+  config: Record<string, Record<string, string | number | boolean>>;
+  scenarios: string[];
+  throughput?: RampResult;
+  relay?: RampResult;
+  relayRatio?: { sustained: number | null; maxDelivered: number | null };
+  pingpong?: PingPongResult;
+  profile?: ProfileResult;
+  idle?: IdlePart[];
+  verdicts: string[];
+  totalSec: number;
+}
+
+const fmt = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : n.toLocaleString('en-US'));
+const errs = (e: Record<string, number>) => (Object.keys(e).length ? Object.entries(e).map(([k, v]) => `${k}: ${v}`).join(', ') : '0');
+const cpu = (c: Record<string, number>, name: string) => (c[name] === undefined ? '-' : `${c[name]}`);
+
+function rampTable(r: RampResult, servers: string[], relay?: RampResult): string[] {
+  const lines: string[] = [];
+  const ratioCol = relay ? ' ours / relay |' : '';
+  lines.push(`| target msg/s | sent/s | delivered/s | acked/s | ack p50 / p99 / p99.9 / max ms | end-to-end p50 / p99 / p99.9 / max ms | throttled | unacked | errors | ${servers.map((s) => `${s} CPU%`).join(' | ')} | generators CPU% |${ratioCol}`);
+  lines.push(`|${'---|'.repeat(9 + servers.length + 1 + (relay ? 1 : 0))}`);
+  for (const s of r.steps) {
+    const a = s.ackMs;
+    const e = s.e2eMs;
+    const other = relay?.steps.find((x) => x.targetPerSec === s.targetPerSec);
+    const ratio = relay ? ` ${other && other.deliveredPerSec > 0 ? (s.deliveredPerSec / other.deliveredPerSec).toFixed(2) : '-'} |` : '';
+    lines.push(
+      `| ${fmt(s.targetPerSec)} | ${fmt(s.sentPerSec)} | **${fmt(s.deliveredPerSec)}** | ${fmt(s.ackedPerSec)} | ${a.p50} / ${a.p99} / ${a.p999} / ${a.max} | ${e.p50} / ${e.p99} / ${e.p999} / ${e.max} | ${fmt(s.throttled)} | ${fmt(s.unacked)} | ${errs(s.errors)} | ${servers.map((n) => cpu(s.cpuPct, n)).join(' | ')} | ${s.generatorCpuPct} |${ratio}`,
+    );
+  }
+  return lines;
+}
+
+function splitLine(s: RampStep): string {
+  return `same-server p50/p99 ${s.e2eSameMs.p50}/${s.e2eSameMs.p99} ms, cross-server ${s.e2eCrossMs.p50}/${s.e2eCrossMs.p99} ms`;
+}
+
+export function renderMarkdown(r: ChatBenchReport): string {
+  const L: string[] = [];
+  L.push(`# Chat benchmark — ${r.date}`, '');
+  L.push(`Command: \`${r.command}\` (${r.totalSec} s in all; load average at start ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(', ')}).`, '');
+  L.push(`Machine: ${r.machine}; Node ${r.node}. ${r.pinning}`);
+  L.push(`MariaDB: ${Object.entries(r.mariadb).map(([k, v]) => `${k}=${v}`).join(', ')} — every SendAck follows a COMMIT that was fsynced (group commit).`);
+  L.push(`Cluster overrides: \`${JSON.stringify(r.config)}\`. Users are inserted straight into MySQL as friend pairs, tokens issued into Redis; clients log in to the chat servers directly (no gate).`, '');
+  if (r.verdicts.length) {
+    L.push('## Verdicts', '');
+    for (const v of r.verdicts) L.push(`- ${v}`);
+    L.push('');
+  }
+  if (r.throughput) {
+    const t = r.throughput;
+    L.push('## Throughput (1:1 messages, durable, acked)', '');
+    L.push(`${t.users} users (${t.users / 2} pairs; half the pairs have partners on different chat servers), ${t.steps[0]?.windowSec ?? '?'} s per step, every user sends to its partner. Delivered = MessagePush arrivals per second at recipients during the step; acked = SendAck arrivals. Latency: ack = SendReq written → SendAck read by the sender; end-to-end = SendReq written → MessagePush read by the recipient (late ones included, up to a 3 s drain).`, '');
+    L.push(...rampTable(t, ['chat1', 'chat2', 'mariadb', 'redis', 'status'], r.relay));
+    L.push('');
+    for (const s of t.steps) L.push(`- ${fmt(s.targetPerSec)}/s: ${splitLine(s)}; DeliveredAck frames ${fmt(s.deliveredAcks)}`);
+    L.push('', `Login of ${t.connect.loggedIn} clients: ${t.connect.wallSec} s, login p50/p99 ${t.connect.loginMs.p50}/${t.connect.loginMs.p99} ms.`, '');
+    L.push(`**Sustained: ${fmt(t.sustainedPerSec)} msg/s** (highest step delivering ≥ 95% of its target with no errors and nothing unacked); max delivered ${fmt(t.maxDeliveredPerSec)} msg/s.`, '');
+  }
+  if (r.relay) {
+    L.push('## Baseline: bare-relay (same load, same generators, one process on the server core)', '');
+    L.push(...rampTable(r.relay, ['relay']));
+    L.push('');
+    if (r.relayRatio) L.push(`Ratio ours / relay: sustained ${r.relayRatio.sustained ?? '-'}, max delivered ${r.relayRatio.maxDelivered ?? '-'}.`, '');
+  }
+  if (r.pingpong) {
+    const p = r.pingpong;
+    const s = p.step;
+    L.push('## Ping-pong round trip', '');
+    L.push(`${fmt(p.clients)} clients logged in over chat1 and chat2 (${p.connect.wallSec} s to log in all, ${fmt(p.connect.loginsPerSec)}/s); ${p.activePairs} pairs active: A sends every ${p.intervalMs} ms, B replies as soon as the push arrives; round trip = A's send → A receives B's reply as MessagePush (two durable sends, two pushes).`, '');
+    L.push('| | count | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |', '|---|---|---|---|---|---|---|');
+    for (const [name, h] of [
+      ['round trip, all', s.rttMs],
+      ['round trip, same server', s.rttSameMs],
+      ['round trip, cross server', s.rttCrossMs],
+      ['one way (end-to-end)', s.e2eMs],
+      ['ack', s.ackMs],
+    ] as const)
+      L.push(`| ${name} | ${fmt(h.count)} | ${h.p50} | ${h.p90} | ${h.p99} | ${h.p999} | ${h.max} |`);
+    L.push('', `CPU% over the window: ${JSON.stringify(s.cpuPct)}, generators ${s.generatorCpuPct}. Errors: ${errs(s.errors)}; dropped connections ${s.dropped}.`, '');
+  }
+  if (r.idle) {
+    L.push('## Idle connections (logged in, heartbeats)', '');
+    L.push('| servers | target | logged in | generators / source addrs | fill time s | logins/s | login p99 ms | open after hold | dropped | pings / pongs | RSS before → after (MiB) | KiB / connection | server CPU% during hold | errors |');
+    L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const p of r.idle) {
+      const rss = p.servers.map((id) => `${id}: ${((p.rssBeforeKib[id] ?? 0) / 1024).toFixed(0)} → ${((p.rssAfterKib[id] ?? 0) / 1024).toFixed(0)}`).join('<br>');
+      const c = p.servers.map((id) => `${id} ${cpu(p.hold.cpuPct, id)}`).join(', ');
+      L.push(
+        `| ${p.servers.join(', ')} | ${fmt(p.target)} | **${fmt(p.connect.loggedIn)}** | ${p.generators} / ${p.sourceAddresses} | ${p.connect.wallSec} | ${fmt(p.connect.loginsPerSec)} | ${p.connect.loginMs.p99} | ${fmt(p.hold.open)} | ${p.hold.dropped} | ${fmt(p.hold.pings)} / ${fmt(p.hold.pongs)} | ${rss} | **${p.kibPerConnection}** | ${c} | ${errs({ ...p.connect.errors, ...p.hold.errors })} |`,
+      );
+    }
+    L.push('', `Heartbeat ${r.idle[0]?.connect.heartbeatSec ?? '?'} s; each hold lasts long enough for every connection to ping at least once. KiB/connection = growth of the servers' RSS / logged-in connections.`, '');
+  }
+  if (r.profile) {
+    const p = r.profile;
+    const s = p.summary;
+    L.push(`## Where the time goes (chat1 under \`--cpu-prof\`, ${fmt(p.ratePerSec)} msg/s offered for ${p.seconds} s)`, '');
+    L.push(`During the profile: delivered ${fmt(p.step.deliveredPerSec)}/s, ack p99 ${p.step.ackMs.p99} ms, CPU% ${JSON.stringify(p.step.cpuPct)} (the profiler itself costs some). ${fmt(s.samples)} samples${s.windowed ? ' inside the load window' : ' (whole profile; the window did not line up)'}: busy ${fmt(Math.round(s.busyMs))} ms, idle ${fmt(Math.round(s.idleMs))} ms. Percentages are of busy time. Profile: \`${p.profileFile}\`.`, '');
+    L.push('| area | self ms | % of busy |', '|---|---|---|');
+    for (const a of s.areas.slice(0, 14)) L.push(`| ${a.area} | ${fmt(a.selfMs)} | ${a.pct} |`);
+    L.push('', '| # | function | where | area | self ms | % of busy |', '|---|---|---|---|---|---|');
+    s.top.forEach((row, i) => L.push(`| ${i + 1} | \`${row.function}\` | ${row.location || '-'} | ${row.area} | ${fmt(row.selfMs)} | ${row.pct} |`));
+    L.push('');
+  }
+  return L.join('\n');
+}

@@ -1,0 +1,341 @@
+/**
+ * The chat benchmark's scenarios (see chat-bench.ts for the driver and bench/README.md for what
+ * each one measures): throughput ramp, the same ramp against bare-relay, ping-pong round trips,
+ * a CPU profile of one chat server under load, and idle connections (memory per connection).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { REPO_ROOT, type Cluster } from '@parley/e2e';
+import type { FixtureUser } from './chat-fixtures';
+import { Generators, mergeConnects, mergeSteps, planUsers, type ConnectSummary, type Endpoint, type StepSummary } from './chat-generators';
+import { summariseProfile, type ProfileSummary } from './cpu-profile';
+import type { AddressBy, ConnectResult, StepResult } from './load-protocol';
+import { CpuWindow, fdCount, pin, rssKib } from './proc-stats';
+
+export interface BenchArgs {
+  rates: number[];
+  relayRates: number[];
+  stepSec: number;
+  users: number;
+  workers: number;
+  bodyBytes: number;
+  maxOutstanding: number;
+  ppClients: number;
+  ppPairs: number;
+  ppIntervalMs: number;
+  ppSec: number;
+  profileSec: number;
+  profileRate: number | undefined;
+  idleOne: number;
+  idleTotal: number;
+  idleHoldSec: number;
+}
+
+export interface BenchContext {
+  cluster: Cluster;
+  users: FixtureUser[];
+  /** name → pid of every process whose CPU is reported (chat1…, status, mariadb, redis, relay). */
+  pids: Record<string, number>;
+  serverCores: string | undefined;
+  generatorCores: string | undefined;
+  args: BenchArgs;
+  log(msg: string): void;
+}
+
+export interface RampStep extends StepSummary {
+  targetPerSec: number;
+  /** Percent of one core per process over the sending window. */
+  cpuPct: Record<string, number>;
+}
+
+export interface RampResult {
+  target: string;
+  users: number;
+  connect: ConnectSummary;
+  steps: RampStep[];
+  /** Highest delivered msg/s among steps that delivered ≥ 95% of their target without errors. */
+  sustainedPerSec: number;
+  maxDeliveredPerSec: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Children started here (bare-relay, a profiled chat server) die with the orchestrator. */
+const ownChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of ownChildren) c.kill('SIGKILL');
+});
+function track(child: ChildProcess): ChildProcess {
+  ownChildren.add(child);
+  child.once('exit', () => ownChildren.delete(child));
+  return child;
+}
+const DRAIN_MS = 3000;
+const TICK_MS = 2;
+
+function endpoints(ctx: BenchContext, ids: string[]): Endpoint[] {
+  return ids.map((id) => {
+    const c = ctx.cluster.chatEndpoint(id);
+    return { id, host: c.host, port: c.tcpPort };
+  });
+}
+
+function pick(pids: Record<string, number>, names: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const n of names) if (pids[n] !== undefined) out[n] = pids[n] as number;
+  return out;
+}
+
+/** Restarts one chat server through the harness, pins it and records its pid. */
+export async function restartChat(ctx: BenchContext, id: string): Promise<void> {
+  await ctx.cluster.stopProcess(id);
+  const proc = await ctx.cluster.startProcess('chat', id);
+  const pid = proc.child.pid as number;
+  ctx.pids[id] = pid;
+  if (ctx.serverCores) pin(pid, ctx.serverCores);
+}
+
+/**
+ * Runs chat server `id` as our own child with extra node flags (`--cpu-prof` is not allowed in
+ * NODE_OPTIONS, so the harness cannot pass it), against the harness' config file and pinned like
+ * the others. Resolves once it logged its ready line; its output is read and dropped.
+ */
+async function spawnChat(ctx: BenchContext, id: string, nodeArgs: string[]): Promise<ChildProcess> {
+  const entry = join(REPO_ROOT, 'chat-server', 'dist', 'src', 'main.js');
+  const argv = [...nodeArgs, entry, '--id', id];
+  const options = { env: { ...process.env, PARLEY_CONFIG: ctx.cluster.configFile }, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] };
+  const child = track(ctx.serverCores ? spawn('taskset', ['-c', ctx.serverCores, process.execPath, ...argv], options) : spawn(process.execPath, argv, options));
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${id} not ready in 20 s: ${stderr}`)), 20_000);
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line.includes('"event":"ready"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${id} exited (${code}) before it was ready: ${stderr}`)));
+  });
+  ctx.pids[id] = child.pid as number;
+  return child;
+}
+
+function stopChild(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function connectAll(ctx: BenchContext, gens: Generators, users: FixtureUser[], eps: Endpoint[], net: number, addressBy: AddressBy, heartbeats: boolean, concurrency: number): Promise<ConnectSummary> {
+  const shares = planUsers(users, { workers: gens.children.length, endpoints: eps, net, addressesPerWorker: 2 });
+  const replies = await gens.all<ConnectResult>(shares.map((s) => ({ cmd: 'connect' as const, users: s, concurrency, addressBy, bodyBytes: ctx.args.bodyBytes, heartbeats })));
+  const summary = mergeConnects(replies);
+  ctx.log(`   connected ${summary.loggedIn}/${summary.attempted} in ${summary.wallSec} s (${summary.loginsPerSec}/s, login p99 ${summary.loginMs.p99} ms)${Object.keys(summary.errors).length ? ` errors ${JSON.stringify(summary.errors)}` : ''}`);
+  return summary;
+}
+
+async function throughputStep(ctx: BenchContext, gens: Generators, rate: number, seconds: number, cpuNames: string[]): Promise<RampStep> {
+  const cpu = new CpuWindow(() => pick(ctx.pids, cpuNames));
+  const n = gens.children.length;
+  cpu.start();
+  const pending = gens.all<StepResult>({ cmd: 'throughput', rate: rate / n, durationMs: seconds * 1000, drainMs: DRAIN_MS, maxOutstanding: ctx.args.maxOutstanding, tickMs: TICK_MS });
+  await sleep(seconds * 1000);
+  const cpuPct = cpu.stop();
+  const step = { targetPerSec: rate, ...mergeSteps(await pending), cpuPct };
+  ctx.log(`   ${rate}/s → delivered ${step.deliveredPerSec}/s, acked ${step.ackedPerSec}/s; ack p50/p99 ${step.ackMs.p50}/${step.ackMs.p99} ms, e2e p50/p99 ${step.e2eMs.p50}/${step.e2eMs.p99} ms; throttled ${step.throttled}, unacked ${step.unacked}; CPU% ${JSON.stringify(cpuPct)} gen ${step.generatorCpuPct}`);
+  return step;
+}
+
+/** Connects `users` over `eps`, warms up, then runs each rate for stepSec. */
+export async function ramp(ctx: BenchContext, target: string, eps: Endpoint[], addressBy: AddressBy, rates: number[], net: number, cpuNames: string[]): Promise<RampResult> {
+  const users = ctx.users.slice(0, ctx.args.users);
+  const gens = Generators.start(ctx.args.workers, ctx.generatorCores);
+  try {
+    const connect = await connectAll(ctx, gens, users, eps, net, addressBy, true, 200);
+    ctx.log('   warm-up: 3 s at 2000/s');
+    await gens.all<StepResult>({ cmd: 'throughput', rate: 2000 / gens.children.length, durationMs: 3000, drainMs: DRAIN_MS, maxOutstanding: ctx.args.maxOutstanding, tickMs: TICK_MS });
+    const steps: RampStep[] = [];
+    for (const rate of rates) steps.push(await throughputStep(ctx, gens, rate, ctx.args.stepSec, cpuNames));
+    const ok = steps.filter((s) => s.deliveredPerSec >= 0.95 * s.targetPerSec && Object.keys(s.errors).length === 0 && s.unacked === 0);
+    await gens.all({ cmd: 'disconnect' });
+    return {
+      target,
+      users: users.length,
+      connect,
+      steps,
+      sustainedPerSec: Math.max(0, ...ok.map((s) => s.deliveredPerSec)),
+      maxDeliveredPerSec: Math.max(0, ...steps.map((s) => s.deliveredPerSec)),
+    };
+  } finally {
+    await gens.close();
+  }
+}
+
+export function chatRamp(ctx: BenchContext): Promise<RampResult> {
+  return ramp(ctx, 'chat1 + chat2', endpoints(ctx, ['chat1', 'chat2']), 'conversation', ctx.args.rates, 20, ['chat1', 'chat2', 'status', 'mariadb', 'redis']);
+}
+
+/** Starts bare-relay (pinned like the servers); resolves its port once it is listening. */
+export async function startRelay(ctx: BenchContext): Promise<{ child: ChildProcess; port: number }> {
+  const script = join(__dirname, 'bare-relay.js');
+  const argv = [script, '--port', '0'];
+  const child = track(ctx.serverCores ? spawn('taskset', ['-c', ctx.serverCores, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bare-relay not ready in 10 s')), 10_000);
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`bare-relay exited (${code})`)));
+  });
+  ctx.pids.relay = child.pid as number;
+  return { child, port };
+}
+
+export async function relayRamp(ctx: BenchContext): Promise<RampResult> {
+  const relay = await startRelay(ctx);
+  try {
+    return await ramp(ctx, 'bare-relay', [{ id: 'relay', host: '127.0.0.1', port: relay.port }], 'to', ctx.args.relayRates, 21, ['relay']);
+  } finally {
+    relay.child.kill('SIGTERM');
+    delete ctx.pids.relay;
+  }
+}
+
+export interface PingPongResult {
+  clients: number;
+  activePairs: number;
+  intervalMs: number;
+  connect: ConnectSummary;
+  step: StepSummary & { cpuPct: Record<string, number> };
+}
+
+export async function pingPong(ctx: BenchContext): Promise<PingPongResult> {
+  const { ppClients, ppPairs, ppIntervalMs, ppSec } = ctx.args;
+  const users = ctx.users.slice(0, ppClients);
+  const gens = Generators.start(ctx.args.workers, ctx.generatorCores);
+  try {
+    const connect = await connectAll(ctx, gens, users, endpoints(ctx, ['chat1', 'chat2']), 30, 'conversation', true, 300);
+    const n = gens.children.length;
+    const pairs = Math.ceil(ppPairs / n);
+    ctx.log('   warm-up: 2 s');
+    await gens.all<StepResult>({ cmd: 'pingpong', pairs, intervalMs: ppIntervalMs, durationMs: 2000, drainMs: DRAIN_MS });
+    const cpu = new CpuWindow(() => pick(ctx.pids, ['chat1', 'chat2', 'status', 'mariadb', 'redis']));
+    cpu.start();
+    const pending = gens.all<StepResult>({ cmd: 'pingpong', pairs, intervalMs: ppIntervalMs, durationMs: ppSec * 1000, drainMs: DRAIN_MS });
+    await sleep(ppSec * 1000);
+    const cpuPct = cpu.stop();
+    const step = { ...mergeSteps(await pending), cpuPct };
+    ctx.log(`   ${pairs * n} pairs, one round trip each per ${ppIntervalMs} ms: RTT p50/p99/p99.9 ${step.rttMs.p50}/${step.rttMs.p99}/${step.rttMs.p999} ms over ${step.rttMs.count}; CPU% ${JSON.stringify(cpuPct)}`);
+    await gens.all({ cmd: 'disconnect' });
+    return { clients: users.length, activePairs: pairs * n, intervalMs: ppIntervalMs, connect, step };
+  } finally {
+    await gens.close();
+  }
+}
+
+export interface ProfileResult {
+  server: string;
+  ratePerSec: number;
+  seconds: number;
+  step: RampStep;
+  profileFile: string;
+  summary: ProfileSummary;
+}
+
+const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/** Restarts chat1 under --cpu-prof, loads both servers at `rate` for profileSec, and summarises chat1's profile. */
+export async function profile(ctx: BenchContext, rate: number): Promise<ProfileResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-chat-prof-'));
+  ctx.log(`   restarting chat1 as node --cpu-prof (profile in ${dir})`);
+  await ctx.cluster.stopProcess('chat1');
+  const child = await spawnChat(ctx, 'chat1', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const users = ctx.users.slice(0, ctx.args.users);
+  const gens = Generators.start(ctx.args.workers, ctx.generatorCores);
+  let step: RampStep;
+  let window: { fromUs: number; toUs: number };
+  try {
+    await connectAll(ctx, gens, users, endpoints(ctx, ['chat1', 'chat2']), 22, 'conversation', true, 200);
+    await gens.all<StepResult>({ cmd: 'throughput', rate: 2000 / gens.children.length, durationMs: 2000, drainMs: DRAIN_MS, maxOutstanding: ctx.args.maxOutstanding, tickMs: TICK_MS });
+    const fromUs = monoUs();
+    step = await throughputStep(ctx, gens, rate, ctx.args.profileSec, ['chat1', 'chat2', 'status', 'mariadb', 'redis']);
+    window = { fromUs, toUs: fromUs + ctx.args.profileSec * 1000 * 1000 };
+    await gens.all({ cmd: 'disconnect' });
+  } finally {
+    await gens.close();
+    // SIGTERM: chat1 drains and exits, and node writes the profile on the way out.
+    await stopChild(child);
+    await restartChat(ctx, 'chat1');
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`chat1 wrote no .cpuprofile into ${dir}`);
+  const summary = summariseProfile(join(dir, file), window);
+  return { server: 'chat1', ratePerSec: rate, seconds: ctx.args.profileSec, step, profileFile: join(dir, file), summary };
+}
+
+export interface IdlePart {
+  servers: string[];
+  target: number;
+  generators: number;
+  sourceAddresses: number;
+  connect: ConnectSummary;
+  hold: StepSummary & { cpuPct: Record<string, number> };
+  rssBeforeKib: Record<string, number>;
+  rssAfterKib: Record<string, number>;
+  fdsAfter: Record<string, number>;
+  /** (RSS after − RSS before) / logged-in connections, over the servers together. */
+  kibPerConnection: number;
+}
+
+async function idlePart(ctx: BenchContext, ids: string[], count: number, workers: number, net: number): Promise<IdlePart> {
+  ctx.log(`   restarting ${ids.join(', ')} for a clean baseline`);
+  await Promise.all(ids.map((id) => restartChat(ctx, id)));
+  await sleep(2000);
+  const rssBeforeKib: Record<string, number> = {};
+  for (const id of ids) rssBeforeKib[id] = rssKib(ctx.pids[id] as number);
+  const users = ctx.users.slice(0, count);
+  const gens = Generators.start(workers, ctx.generatorCores);
+  try {
+    const connect = await connectAll(ctx, gens, users, endpoints(ctx, ids), net, 'conversation', true, 300);
+    const cpu = new CpuWindow(() => pick(ctx.pids, [...ids, 'redis']));
+    cpu.start();
+    const holdMs = ctx.args.idleHoldSec * 1000;
+    const pending = gens.all<StepResult>({ cmd: 'hold', durationMs: holdMs });
+    await sleep(holdMs);
+    const cpuPct = cpu.stop();
+    const hold = { ...mergeSteps(await pending), cpuPct };
+    const rssAfterKib: Record<string, number> = {};
+    const fdsAfter: Record<string, number> = {};
+    for (const id of ids) {
+      rssAfterKib[id] = rssKib(ctx.pids[id] as number);
+      fdsAfter[id] = fdCount(ctx.pids[id] as number);
+    }
+    const grown = ids.reduce((a, id) => a + ((rssAfterKib[id] as number) - (rssBeforeKib[id] as number)), 0);
+    const kibPerConnection = Math.round((grown / Math.max(1, connect.loggedIn)) * 100) / 100;
+    ctx.log(`   ${connect.loggedIn} logged in; held ${ctx.args.idleHoldSec} s: ${hold.open} open, ${hold.dropped} dropped, pings ${hold.pings} / pongs ${hold.pongs}; RSS ${JSON.stringify(rssBeforeKib)} → ${JSON.stringify(rssAfterKib)} KiB = ${kibPerConnection} KiB/connection; CPU% ${JSON.stringify(cpuPct)}`);
+    await gens.all({ cmd: 'disconnect' });
+    return { servers: ids, target: count, generators: workers, sourceAddresses: workers * 2, connect, hold, rssBeforeKib, rssAfterKib, fdsAfter, kibPerConnection };
+  } finally {
+    await gens.close();
+  }
+}
+
+export async function idle(ctx: BenchContext): Promise<IdlePart[]> {
+  const parts: IdlePart[] = [];
+  ctx.log(`   part 1: ${ctx.args.idleOne} connections on chat1`);
+  parts.push(await idlePart(ctx, ['chat1'], ctx.args.idleOne, 3, 40));
+  ctx.log(`   part 2: ${ctx.args.idleTotal} connections over chat1, chat2, chat3`);
+  parts.push(await idlePart(ctx, ['chat1', 'chat2', 'chat3'], ctx.args.idleTotal, 4, 41));
+  return parts;
+}
