@@ -108,10 +108,21 @@ export function renderMarkdown(r: ChatBenchReport): string {
     const s = p.summary;
     L.push(`## Where the time goes (chat1 under \`--cpu-prof\`, ${fmt(p.ratePerSec)} msg/s offered for ${p.seconds} s)`, '');
     L.push(`During the profile: delivered ${fmt(p.step.deliveredPerSec)}/s, ack p99 ${p.step.ackMs.p99} ms, CPU% ${JSON.stringify(p.step.cpuPct)} (the profiler itself costs some). ${fmt(s.samples)} samples${s.windowed ? ' inside the load window' : ' (whole profile; the window did not line up)'}: busy ${fmt(Math.round(s.busyMs))} ms, idle ${fmt(Math.round(s.idleMs))} ms. Percentages are of busy time. Profile: \`${p.profileFile}\`.`, '');
-    L.push('| area | self ms | % of busy |', '|---|---|---|');
-    for (const a of s.areas.slice(0, 14)) L.push(`| ${a.area} | ${fmt(a.selfMs)} | ${a.pct} |`);
-    L.push('', '| # | function | where | area | self ms | % of busy |', '|---|---|---|---|---|---|');
+    L.push('Self time by area, and the same busy time charged to the nearest package frame on the stack (so the node internals, native code and syscalls a package triggers count for it):', '');
+    L.push('| area | self ms | self % | | charged to package | ms | % |', '|---|---|---|---|---|---|---|');
+    const rows = Math.min(14, Math.max(s.areas.length, s.attributed.length));
+    for (let i = 0; i < rows; i++) {
+      const a = s.areas[i];
+      const b = s.attributed[i];
+      L.push(`| ${a ? `${a.area} | ${fmt(a.selfMs)} | ${a.pct}` : ' | | '} | | ${b ? `${b.area} | ${fmt(b.ms)} | ${b.pct}` : ' | | '} |`);
+    }
+    L.push('', 'Top self-time functions:', '', '| # | function | where | area | self ms | % of busy |', '|---|---|---|---|---|---|');
     s.top.forEach((row, i) => L.push(`| ${i + 1} | \`${row.function}\` | ${row.location || '-'} | ${row.area} | ${fmt(row.selfMs)} | ${row.pct} |`));
+    L.push('');
+    for (const c of s.callers) {
+      if (c.from.length === 0) continue;
+      L.push(`- \`${c.function}\` (${fmt(c.selfMs)} ms) is called from: ${c.from.map((f) => `${f.caller} ${fmt(f.ms)} ms`).join('; ')}`);
+    }
     L.push('');
   }
   return L.join('\n');

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -20,6 +21,7 @@ interface CpuProfile {
 
 export interface SelfTimeRow {
   function: string;
+  url: string;
   location: string;
   area: string;
   selfMs: number;
@@ -38,6 +40,13 @@ export interface ProfileSummary {
   idleMs: number;
   top: SelfTimeRow[];
   areas: { area: string; selfMs: number; pct: number }[];
+  /**
+   * Busy time charged to the nearest package frame on the stack (our code or a dependency), so
+   * node internals, native code and syscalls count for whoever called them. GC and (program) stay apart.
+   */
+  attributed: { area: string; ms: number; pct: number }[];
+  /** For the heaviest native / node-internal functions: which package functions called them. */
+  callers: { function: string; selfMs: number; from: { caller: string; ms: number }[] }[];
 }
 
 /** Where a function lives: one of our packages, a dependency, node itself, or a V8 pseudo-node. */
@@ -114,9 +123,41 @@ export function summariseProfile(file: string, window?: { fromUs: number; toUs: 
     const name = functionName || '(anonymous)';
     const location = url ? `${shortUrl(url)}:${lineNumber + 1}` : '';
     const key = `${name}@${location}`;
-    const row = rows.get(key) ?? { function: name, location, area, selfMs: 0, pct: 0 };
+    const row = rows.get(key) ?? { function: name, url, location, area, selfMs: 0, pct: 0 };
     row.selfMs += ms;
     rows.set(key, row);
+  }
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+  /** The nearest frame (itself included) that belongs to a package, not node or native code. */
+  const packageFrame = (id: number): ProfileNode | undefined => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const n = byId.get(cur);
+      if (n && n.callFrame.url && !n.callFrame.url.startsWith('node:')) return n;
+    }
+    return undefined;
+  };
+  const attributed = new Map<string, number>();
+  const callerMs = new Map<string, Map<string, number>>();
+  for (const [id, ms] of times) {
+    const node = byId.get(id);
+    if (!node) continue;
+    const area = areaOf(node.callFrame.url, node.callFrame.functionName);
+    if (area === 'idle') continue;
+    if (area === 'GC' || area === 'V8/native (program)') {
+      attributed.set(area, (attributed.get(area) ?? 0) + ms);
+      continue;
+    }
+    const owner = packageFrame(id);
+    const ownerArea = owner ? areaOf(owner.callFrame.url, owner.callFrame.functionName) : 'node internals (no package caller)';
+    attributed.set(ownerArea, (attributed.get(ownerArea) ?? 0) + ms);
+    if (owner && owner !== node) {
+      const key = `${node.callFrame.functionName || '(anonymous)'}@${node.callFrame.url}`;
+      const from = callerMs.get(key) ?? new Map<string, number>();
+      const caller = `${owner.callFrame.functionName || '(anonymous)'} (${shortUrl(owner.callFrame.url)}:${owner.callFrame.lineNumber + 1})`;
+      from.set(caller, (from.get(caller) ?? 0) + ms);
+      callerMs.set(key, from);
+    }
   }
   const pct = (ms: number) => Math.round((ms / Math.max(busyMs, 1e-9)) * 1000) / 10;
   const r1 = (x: number) => Math.round(x * 10) / 10;
@@ -134,5 +175,13 @@ export function summariseProfile(file: string, window?: { fromUs: number; toUs: 
     idleMs: r1(idleMs),
     top,
     areas: [...areas.entries()].sort((a, b) => b[1] - a[1]).map(([area, ms]) => ({ area, selfMs: r1(ms), pct: pct(ms) })),
+    attributed: [...attributed.entries()].sort((a, b) => b[1] - a[1]).map(([area, ms]) => ({ area, ms: r1(ms), pct: pct(ms) })),
+    callers: top
+      .filter((r) => r.area === 'node internals' || r.area.startsWith('native'))
+      .slice(0, 4)
+      .map((r) => {
+        const from = [...(callerMs.get(`${r.function}@${r.url}`) ?? new Map<string, number>()).entries()];
+        return { function: r.function, selfMs: r.selfMs, from: from.sort((a, b) => b[1] - a[1]).slice(0, 5).map(([caller, ms]) => ({ caller, ms: r1(ms) })) };
+      }),
   };
 }

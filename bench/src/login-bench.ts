@@ -192,6 +192,7 @@ function markdown(report: Record<string, unknown>, hashCost: HashCost, phases: P
   lines.push('| ops in parallel | hashes/s | verifies/s | one verify (p50) |', '|---|---|---|---|');
   lines.push(`| ${hashCost.concurrency} | ${hashCost.hashesPerSec} | ${hashCost.verifiesPerSec} | ${hashCost.singleVerifyMs} ms |`, '');
   lines.push('## 2–3. Logins through the gate', '');
+  lines.push('The gate is CPU-bound on argon2: compare logins/s with the verifies/s above from the same run (other load on the host moves both). CPU s = user+system seconds during the phase (/proc/<pid>/stat; generator = this process).', '');
   lines.push('| phase | logins | success | wall s | logins/s | p50 ms | p99 ms | max ms | generator CPU s | gate CPU s | status CPU s | verify CPU s |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const p of phases) {

@@ -1,14 +1,14 @@
 import {
+  chatPeerAddress,
   createChatPeerClient,
-  RedisKeys,
   toParleyError,
   unary,
   type ChatInstanceConfig,
   type ChatPeerClient,
-  type ChatServerRecord,
   type DeliverReply__Output,
   type KickReply__Output,
   type Logger,
+  type PeerAddress,
   type PeerFrame,
   type Redis,
 } from '@parley/common';
@@ -158,19 +158,7 @@ export class PeerClients {
     return peer;
   }
 
-  private async lookupAddress(serverId: string): Promise<{ host: string; port: number } | undefined> {
-    try {
-      const raw = await this.options.redis.hget(RedisKeys.chatServers, serverId);
-      if (raw) {
-        const record = JSON.parse(raw) as Partial<ChatServerRecord>;
-        const s = record.server;
-        if (s && typeof s.host === 'string' && typeof s.grpcPort === 'number' && s.grpcPort > 0) return { host: s.host, port: s.grpcPort };
-      }
-    } catch (err) {
-      this.options.logger.debug({ server: serverId, err }, 'registry lookup failed; using config');
-    }
-    const configured = this.options.configured.find((c) => c.id === serverId);
-    if (configured && configured.grpcPort > 0) return { host: configured.host, port: configured.grpcPort };
-    return undefined;
+  private lookupAddress(serverId: string): Promise<PeerAddress | undefined> {
+    return chatPeerAddress(this.options.redis, serverId, this.options.configured);
   }
 }

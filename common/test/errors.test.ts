@@ -26,3 +26,13 @@ describe('errors', () => {
     assert.equal(e.code, 'UNAVAILABLE');
   });
 });
+
+describe('error details over gRPC', () => {
+  it('carries public details such as retryAfterSec, never those of INTERNAL', () => {
+    const wire = toGrpcError(new ParleyError('CODE_COOLDOWN', undefined, { details: { retryAfterSec: 42 } }));
+    const back = fromGrpcError({ ...wire, message: 'x', name: 'Error' } as ServiceError);
+    assert.deepEqual(back.details, { retryAfterSec: 42 });
+    const internal = toGrpcError(new ParleyError('INTERNAL', undefined, { details: { query: 'SELECT secret' } }));
+    assert.deepEqual(internal.metadata?.get('parley-details'), []);
+  });
+});

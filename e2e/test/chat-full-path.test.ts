@@ -77,4 +77,26 @@ describe('the whole path', () => {
     assert.deepEqual(history.messages.map((m) => m.body), ['hi bob']);
     await Promise.all([a2.close(), b.close()]);
   });
+
+  it('a password reset ends the live chat session, and the old token no longer logs in', async () => {
+    const name = `cy${Date.now().toString(36).slice(-5)}`;
+    const cy = await signUp(name);
+    const client = new ChatClient();
+    await client.connect(cy.host, cy.tcpPort);
+    await client.login(cy.uid, cy.token);
+    const kicked = new Promise<unknown>((resolve) => client.on('push', (id, msg) => id === MsgId.Kick && resolve(msg)));
+    const closed = new Promise((r) => client.once('close', r));
+    const email = `${name}@mail.example.test`;
+    const since = cluster.smtp.messages.length;
+    assert.equal((await postJson(cluster.gateUrl, '/api/verify-code', { email, purpose: 'reset' })).status, 200);
+    const code = extractCode((await cluster.smtp.waitForMail(email, 10000, since)).raw);
+    const reset = await postJson(cluster.gateUrl, '/api/reset-password', { email, code, password: 'New-chat-Pass-8' });
+    assert.equal(reset.status, 200, JSON.stringify(reset.body));
+    assert.deepEqual(await kicked, { reason: 'password_changed' });
+    await closed;
+    const stale = new ChatClient();
+    await stale.connect(cy.host, cy.tcpPort);
+    await assert.rejects(stale.login(cy.uid, cy.token), (err: { code?: string }) => err.code === 'TOKEN_INVALID');
+    stale.destroy();
+  });
 });

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { MsgId, type ChatClient, type FriendNotify, type ProtocolError, type SendAck } from '@parley/protocol';
 import { Cluster } from '../src/cluster';
-import { befriend, createUser, login, storedSeqs, waitFor, type TestUser } from './support/chat-fixtures';
+import { deleteByPrefix } from '@parley/common';
+import { befriend, createUser, login, newToken, storedSeqs, waitFor, type TestUser } from './support/chat-fixtures';
 import { SyncingClient } from './support/syncing-client';
 
 // 1:1 messaging through two real chat-server processes: acks, pushes across servers, sync, pull.
@@ -135,6 +136,21 @@ describe('chat messaging', () => {
     assert.equal(third.serverTime, ack.serverTime);
     assert.deepEqual(await storedSeqs(cluster, conv), [1]);
     await elsewhere.close();
+  });
+
+  it('keeps seqs gap-free with no reuse when Redis loses every key (as after a restart without persistence)', async () => {
+    const { a, b, conv } = await pair();
+    let sender = await login(chat1(), a);
+    const before = await Promise.all([1, 2, 3].map((n) => sender.sendMessage({ to: b.uid }, `before ${n}`)));
+    await sender.close();
+    // Everything Parley keeps in Redis (tokens, routes, registry) is gone; MySQL is not.
+    await deleteByPrefix(cluster.env.redis, cluster.env.redisPrefix);
+    a.token = await newToken(cluster, a.uid);
+    sender = await login(chat2(), a);
+    const afterLoss = await Promise.all([1, 2, 3].map((n) => sender.sendMessage({ to: b.uid }, `after ${n}`)));
+    assert.deepEqual([...before, ...afterLoss].map((x) => x.seq).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(await storedSeqs(cluster, conv), [1, 2, 3, 4, 5, 6]);
+    await sender.close();
   });
 
   it('refuses a non-friend (NOT_FRIENDS), a non-member (NOT_MEMBER) and a forged system message (FORBIDDEN)', async () => {

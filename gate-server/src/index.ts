@@ -28,7 +28,7 @@ export async function startGateServer(ctx: ServerContext): Promise<RunningServer
   const { config, logger } = ctx;
   const pool = createMysqlPool(config.mysql);
   const redis = createRedis(config.redis, logger);
-  const backends = new Backends(config);
+  const backends = new Backends(config, redis);
   const hasher = new PasswordHasher({ memoryCost: config.gate.hashMemoryKib, timeCost: config.gate.hashTimeCost });
   const deps: GateDeps = { config, logger, pool, redis, users: new UserRepository(pool), hasher, limiter: new RateLimiter(redis), backends };
   const server = createServer(createApp(deps));

@@ -62,7 +62,7 @@ export const LoginRespSchema = z.object({
 export type LoginResp = z.infer<typeof LoginRespSchema>;
 
 /** Known kick reasons; the field stays an open string so new reasons don't break old clients. */
-export const KickReason = { LoggedInElsewhere: 'logged_in_elsewhere' } as const;
+export const KickReason = { LoggedInElsewhere: 'logged_in_elsewhere', PasswordChanged: 'password_changed' } as const;
 
 export const KickSchema = z.object({ reason: z.string() });
 export type Kick = z.infer<typeof KickSchema>;

@@ -3,10 +3,9 @@
  * `startVerifyServer(ctx)` runs it in-process (tests) or under `runServer` (src/main.ts).
  */
 import { Server } from '@grpc/grpc-js';
-import { bindServer, createRedis, shutdownServer, verifyPackage, type RunningServer, type ServerContext, type VerifyServiceHandlers } from '@parley/common';
+import { bindServer, createRedis, unaryHandler, shutdownServer, verifyPackage, type RunningServer, type ServerContext, type VerifyServiceHandlers } from '@parley/common';
 import { CodeLimits } from './code-limits';
 import { CodeStore } from './code-store';
-import { detailedUnaryHandler } from './grpc-details';
 import { createMailer } from './mailer';
 import { VerifyService } from './verify-service';
 
@@ -14,7 +13,6 @@ export { emailProblem, MAX_EMAIL_LENGTH, normalizeEmail, tryNormalizeEmail } fro
 export { codeKey, CODE_LENGTH, type Purpose } from './code-store';
 export { LimitKeys } from './code-limits';
 export { composeCodeMail } from './mailer';
-export { DETAILS_KEY, withGrpcDetails } from './grpc-details';
 
 export async function startVerifyServer(ctx: ServerContext): Promise<RunningServer> {
   const { config, logger } = ctx;
@@ -25,8 +23,8 @@ export async function startVerifyServer(ctx: ServerContext): Promise<RunningServ
 
   const server = new Server();
   const handlers: VerifyServiceHandlers = {
-    GetVerifyCode: detailedUnaryHandler(logger, (req) => service.getVerifyCode(req)),
-    CheckCode: detailedUnaryHandler(logger, (req) => service.checkCode(req)),
+    GetVerifyCode: unaryHandler(logger, (req) => service.getVerifyCode(req)),
+    CheckCode: unaryHandler(logger, (req) => service.checkCode(req)),
   };
   server.addService(verifyPackage().VerifyService.service, handlers);
   let port: number;

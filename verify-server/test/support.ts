@@ -13,7 +13,7 @@ import {
   type VerifyServiceClient,
 } from '@parley/common';
 import type { SmtpSink } from '@parley/common/testing';
-import { startVerifyServer, withGrpcDetails } from '../src/index';
+import { startVerifyServer } from '../src/index';
 
 export type Overrides = { verify?: Partial<ParleyConfig['verify']>; smtp?: Partial<ParleyConfig['smtp']> };
 
@@ -44,16 +44,13 @@ export async function startHarness(base: ParleyConfig, sink: SmtpSink | undefine
   const logger = createLogger({ kind: 'verify', level: 'info', destination });
   const server = await startVerifyServer({ config, logger, id: 'verify-test' });
   const client = createVerifyClient('127.0.0.1', server.ready.port as number);
-  const rethrow = (err: unknown) => {
-    throw withGrpcDetails(err);
-  };
   return {
     client,
     server,
     logs,
     getCode: (email, purpose = 'REGISTER', clientIp = freshIp()) =>
-      unary<GetVerifyCodeReply__Output>((o, cb) => client.GetVerifyCode({ email, purpose, clientIp }, o, cb)).catch(rethrow),
-    check: (email, code, purpose = 'REGISTER') => unary<CheckCodeReply__Output>((o, cb) => client.CheckCode({ email, purpose, code }, o, cb)).catch(rethrow),
+      unary<GetVerifyCodeReply__Output>((o, cb) => client.GetVerifyCode({ email, purpose, clientIp }, o, cb)),
+    check: (email, code, purpose = 'REGISTER') => unary<CheckCodeReply__Output>((o, cb) => client.CheckCode({ email, purpose, code }, o, cb)),
     async stop() {
       client.close();
       await server.stop();

@@ -2,6 +2,9 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { ErrorCodes, isErrorCode, ParleyError, type ErrorCode } from '../errors';
 
 const CODE_KEY = 'parley-code';
+/** JSON of a ParleyError's public details (e.g. { retryAfterSec }), when it has any. */
+const DETAILS_KEY = 'parley-details';
+const MAX_DETAILS_CHARS = 4096;
 
 const GRPC_STATUS_FOR_HTTP: Record<number, status> = {
   400: status.INVALID_ARGUMENT,
@@ -19,15 +22,29 @@ const GRPC_STATUS_FOR_HTTP: Record<number, status> = {
 export function toGrpcError(err: ParleyError): Partial<ServiceError> {
   const metadata = new Metadata();
   metadata.set(CODE_KEY, err.code);
+  if (err.details !== undefined && err.code !== 'INTERNAL') {
+    const json = JSON.stringify(err.details);
+    if (json.length <= MAX_DETAILS_CHARS) metadata.set(DETAILS_KEY, json);
+  }
   return { code: GRPC_STATUS_FOR_HTTP[ErrorCodes[err.code].httpStatus] ?? status.INTERNAL, details: err.message, metadata };
 }
 
 /** The other direction: a failed call becomes the ParleyError the server meant, or UNAVAILABLE/INTERNAL. */
 export function fromGrpcError(err: ServiceError): ParleyError {
   const code = err.metadata?.get(CODE_KEY)[0];
-  if (typeof code === 'string' && isErrorCode(code)) return new ParleyError(code as ErrorCode, err.details, { cause: err });
+  if (typeof code === 'string' && isErrorCode(code)) return new ParleyError(code as ErrorCode, err.details, { cause: err, details: readDetails(err) });
   if (err.code === status.UNAVAILABLE || err.code === status.DEADLINE_EXCEEDED || err.code === status.CANCELLED) {
     return new ParleyError('UNAVAILABLE', `backing service unavailable: ${err.details || status[err.code]}`, { cause: err });
   }
   return new ParleyError('INTERNAL', undefined, { cause: err });
+}
+
+function readDetails(err: ServiceError): unknown {
+  const raw = err.metadata?.get(DETAILS_KEY)[0];
+  if (typeof raw !== 'string') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
 }
