@@ -13,6 +13,7 @@
  *   --pp-clients 10000  --pp-pairs 1000  --pp-interval-ms 1000  --pp-sec 15
  *   --profile-sec 10  --profile-rate <highest sustained>  --idle-one 19000  --idle-total 50000
  *   --idle-hold-sec 15  --server-cores 0  --generator-cores 1  --no-pin
+ *   --set section.key=value (repeatable: a config override for the cluster, e.g. --set chat.commit_lanes=8)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -52,12 +53,23 @@ function positional(argv: readonly string[]): string[] {
 }
 
 /** Production defaults where the harness' test config differs; heartbeat 10 s so idle holds see every client ping. */
-const SECTIONS = {
+const SECTIONS: Record<string, Record<string, string | number | boolean>> = {
   cluster: { log_level: 'info' },
   mysql: { pool_size: 10 },
   status: { report_interval_sec: 5 },
   chat: { heartbeat_sec: 10 },
 };
+
+/** `--set section.key=value` (repeatable) overrides a config key of the benchmark cluster, e.g. --set chat.commit_lanes=8. */
+function applySets(argv: readonly string[]): void {
+  argv.forEach((a, i) => {
+    if (a !== '--set') return;
+    const m = /^([\w.]+)\.(\w+)=(.*)$/.exec(argv[i + 1] ?? '');
+    if (!m) throw new Error(`--set wants section.key=value, got ${argv[i + 1] ?? ''}`);
+    const [, section, key, value] = m as unknown as [string, string, string, string];
+    SECTIONS[section] = { ...SECTIONS[section], [key]: value };
+  });
+}
 
 const log = (msg: string) => console.log(`[chat-bench] ${msg}`);
 
@@ -66,6 +78,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const picked = positional(argv);
   for (const s of picked) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; choose from ${SCENARIOS.join(' ')}`);
+  applySets(argv);
   const scenarios: Scenario[] = picked.length ? SCENARIOS.filter((s) => picked.includes(s)) : [...SCENARIOS];
   const rates = numbers('rates', [5000, 10000, 20000, 30000]);
   const args: BenchArgs = {

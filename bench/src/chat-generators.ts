@@ -148,6 +148,7 @@ export interface StepSummary {
   acks: number;
   pushes: number;
   throttled: number;
+  lagged: number;
   unacked: number;
   errors: Record<string, number>;
   ackMs: ReturnType<LatencyHistogram['stats']>;
@@ -185,6 +186,7 @@ export function mergeSteps(list: readonly StepResult[]): StepSummary {
     acks: sum((r) => r.acks),
     pushes: sum((r) => r.pushes),
     throttled: sum((r) => r.throttled),
+    lagged: sum((r) => r.lagged),
     unacked: sum((r) => r.unacked),
     errors,
     ackMs: LatencyHistogram.merge(list.map((r) => r.ack)).stats(),

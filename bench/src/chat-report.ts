@@ -28,7 +28,7 @@ const cpu = (c: Record<string, number>, name: string) => (c[name] === undefined 
 function rampTable(r: RampResult, servers: string[], relay?: RampResult): string[] {
   const lines: string[] = [];
   const ratioCol = relay ? ' ours / relay |' : '';
-  lines.push(`| target msg/s | sent/s | delivered/s | acked/s | ack p50 / p99 / p99.9 / max ms | end-to-end p50 / p99 / p99.9 / max ms | throttled | unacked | errors | ${servers.map((s) => `${s} CPU%`).join(' | ')} | generators CPU% |${ratioCol}`);
+  lines.push(`| target msg/s | sent/s | delivered/s | acked/s | ack p50 / p99 / p99.9 / max ms | end-to-end p50 / p99 / p99.9 / max ms | throttled / lagged | unacked | errors | ${servers.map((s) => `${s} CPU%`).join(' | ')} | generators CPU% |${ratioCol}`);
   lines.push(`|${'---|'.repeat(9 + servers.length + 1 + (relay ? 1 : 0))}`);
   for (const s of r.steps) {
     const a = s.ackMs;
@@ -36,7 +36,7 @@ function rampTable(r: RampResult, servers: string[], relay?: RampResult): string
     const other = relay?.steps.find((x) => x.targetPerSec === s.targetPerSec);
     const ratio = relay ? ` ${other && other.deliveredPerSec > 0 ? (s.deliveredPerSec / other.deliveredPerSec).toFixed(2) : '-'} |` : '';
     lines.push(
-      `| ${fmt(s.targetPerSec)} | ${fmt(s.sentPerSec)} | **${fmt(s.deliveredPerSec)}** | ${fmt(s.ackedPerSec)} | ${a.p50} / ${a.p99} / ${a.p999} / ${a.max} | ${e.p50} / ${e.p99} / ${e.p999} / ${e.max} | ${fmt(s.throttled)} | ${fmt(s.unacked)} | ${errs(s.errors)} | ${servers.map((n) => cpu(s.cpuPct, n)).join(' | ')} | ${s.generatorCpuPct} |${ratio}`,
+      `| ${fmt(s.targetPerSec)} | ${fmt(s.sentPerSec)} | **${fmt(s.deliveredPerSec)}** | ${fmt(s.ackedPerSec)} | ${a.p50} / ${a.p99} / ${a.p999} / ${a.max} | ${e.p50} / ${e.p99} / ${e.p999} / ${e.max} | ${fmt(s.throttled)} / ${fmt(s.lagged)} | ${fmt(s.unacked)} | ${errs(s.errors)} | ${servers.map((n) => cpu(s.cpuPct, n)).join(' | ')} | ${s.generatorCpuPct} |${ratio}`,
     );
   }
   return lines;
@@ -62,15 +62,18 @@ export function renderMarkdown(r: ChatBenchReport): string {
     const t = r.throughput;
     L.push('## Throughput (1:1 messages, durable, acked)', '');
     L.push(`${t.users} users (${t.users / 2} pairs; half the pairs have partners on different chat servers), ${t.steps[0]?.windowSec ?? '?'} s per step, every user sends to its partner. Delivered = MessagePush arrivals per second at recipients during the step; acked = SendAck arrivals. Latency: ack = SendReq written → SendAck read by the sender; end-to-end = SendReq written → MessagePush read by the recipient (late ones included, up to a 3 s drain).`, '');
-    L.push(...rampTable(t, ['chat1', 'chat2', 'mariadb', 'redis', 'status'], r.relay));
+    L.push(...rampTable(t, ['chat1', 'chat2', 'mariadb', 'redis', 'status', 'core0', 'core1'], r.relay));
     L.push('');
     for (const s of t.steps) L.push(`- ${fmt(s.targetPerSec)}/s: ${splitLine(s)}; DeliveredAck frames ${fmt(s.deliveredAcks)}`);
+    L.push('', 'MariaDB over each step (global counters, so anything else on the server counts too):', '');
+    L.push('| target msg/s | COMMITs/s | statements/s | InnoDB fsyncs/s | INSERTs/s | acked msgs per COMMIT |', '|---|---|---|---|---|---|');
+    for (const s of t.steps) if (s.db) L.push(`| ${fmt(s.targetPerSec)} | ${fmt(s.db.commitsPerSec)} | ${fmt(s.db.statementsPerSec)} | ${fmt(s.db.fsyncsPerSec)} | ${fmt(s.db.insertsPerSec)} | ${s.db.msgsPerCommit} |`);
     L.push('', `Login of ${t.connect.loggedIn} clients: ${t.connect.wallSec} s, login p50/p99 ${t.connect.loginMs.p50}/${t.connect.loginMs.p99} ms.`, '');
     L.push(`**Sustained: ${fmt(t.sustainedPerSec)} msg/s** (highest step delivering ≥ 95% of its target with no errors and nothing unacked); max delivered ${fmt(t.maxDeliveredPerSec)} msg/s.`, '');
   }
   if (r.relay) {
     L.push('## Baseline: bare-relay (same load, same generators, one process on the server core)', '');
-    L.push(...rampTable(r.relay, ['relay']));
+    L.push(...rampTable(r.relay, ['relay', 'core0', 'core1']));
     L.push('');
     if (r.relayRatio) L.push(`Ratio ours / relay: sustained ${r.relayRatio.sustained ?? '-'}, max delivered ${r.relayRatio.maxDelivered ?? '-'}.`, '');
   }
@@ -88,7 +91,7 @@ export function renderMarkdown(r: ChatBenchReport): string {
       ['ack', s.ackMs],
     ] as const)
       L.push(`| ${name} | ${fmt(h.count)} | ${h.p50} | ${h.p90} | ${h.p99} | ${h.p999} | ${h.max} |`);
-    L.push('', `CPU% over the window: ${JSON.stringify(s.cpuPct)}, generators ${s.generatorCpuPct}. Errors: ${errs(s.errors)}; dropped connections ${s.dropped}.`, '');
+    L.push('', `CPU% over the window: ${JSON.stringify(s.cpuPct)}, generators ${s.generatorCpuPct}. MariaDB: ${JSON.stringify(s.db)}. Errors: ${errs(s.errors)}; dropped connections ${s.dropped}.`, '');
   }
   if (r.idle) {
     L.push('## Idle connections (logged in, heartbeats)', '');
@@ -123,6 +126,10 @@ export function renderMarkdown(r: ChatBenchReport): string {
       if (c.from.length === 0) continue;
       L.push(`- \`${c.function}\` (${fmt(c.selfMs)} ms) is called from: ${c.from.map((f) => `${f.caller} ${fmt(f.ms)} ms`).join('; ')}`);
     }
+    const m = p.mysql;
+    L.push('', `MariaDB meanwhile (${m.samples} samples of PROCESSLIST, every 20 ms, both chat servers' connections): ${m.meanActive} statements running on average out of ${m.meanConnections} connections; MariaDB CPU ${p.step.cpuPct.mariadb ?? '-'}%; ${p.step.db ? `${p.step.db.commitsPerSec} COMMITs/s of ${p.step.db.msgsPerCommit} messages each` : ''}.`, '');
+    L.push('| statement (first 60 chars) [state] | share of running samples % |', '|---|---|');
+    for (const t of m.top) L.push(`| \`${t.statement.replace(/\|/g, '\\|')}\` | ${t.pct} |`);
     L.push('');
   }
   return L.join('\n');

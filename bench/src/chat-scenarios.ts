@@ -45,10 +45,23 @@ export interface BenchContext {
   log(msg: string): void;
 }
 
+export interface DbRates {
+  commitsPerSec: number;
+  statementsPerSec: number;
+  /** InnoDB fsyncs (redo log and data files). */
+  fsyncsPerSec: number;
+  /** INSERT statements (one per batch for messages). */
+  insertsPerSec: number;
+  /** Acked messages per COMMIT: the group commit's batch size. */
+  msgsPerCommit: number;
+}
+
 export interface RampStep extends StepSummary {
   targetPerSec: number;
   /** Percent of one core per process over the sending window. */
   cpuPct: Record<string, number>;
+  /** MariaDB's global counters over the window (chat servers only). */
+  db?: DbRates;
 }
 
 export interface RampResult {
@@ -81,6 +94,19 @@ function endpoints(ctx: BenchContext, ids: string[]): Endpoint[] {
     const c = ctx.cluster.chatEndpoint(id);
     return { id, host: c.host, port: c.tcpPort };
   });
+}
+
+/** Waits (at most maxMs) until the named processes use under 10% of a core each, e.g. a backlog is worked off. */
+export async function waitQuiet(ctx: BenchContext, names: readonly string[], maxMs = 20_000): Promise<number> {
+  const t0 = Date.now();
+  const cpu = new CpuWindow(() => pick(ctx.pids, names));
+  while (Date.now() - t0 < maxMs) {
+    cpu.start();
+    await sleep(500);
+    const pct = cpu.stop();
+    if (names.every((n) => (pct[n] ?? 0) < 10)) break;
+  }
+  return Date.now() - t0;
 }
 
 function pick(pids: Record<string, number>, names: readonly string[]): Record<string, number> {
@@ -144,15 +170,40 @@ async function connectAll(ctx: BenchContext, gens: Generators, users: FixtureUse
   return summary;
 }
 
-async function throughputStep(ctx: BenchContext, gens: Generators, rate: number, seconds: number, cpuNames: string[]): Promise<RampStep> {
+const DB_COUNTERS = ['Com_commit', 'Questions', 'Innodb_data_fsyncs', 'Com_insert'] as const;
+
+/** MariaDB's global counters (server-wide: other databases' work on the same server counts too). */
+async function dbCounters(ctx: BenchContext): Promise<Record<string, number>> {
+  const [rows] = await ctx.cluster.env.pool.query(`SHOW GLOBAL STATUS WHERE Variable_name IN (${DB_COUNTERS.map(() => '?').join(', ')})`, [...DB_COUNTERS]);
+  const out: Record<string, number> = {};
+  for (const r of rows as { Variable_name: string; Value: string }[]) out[r.Variable_name] = Number(r.Value);
+  return out;
+}
+
+function dbRates(before: Record<string, number>, after: Record<string, number>, seconds: number, ackedPerSec: number): DbRates {
+  const per = (k: (typeof DB_COUNTERS)[number]) => Math.round(((after[k] ?? 0) - (before[k] ?? 0)) / seconds);
+  const commitsPerSec = per('Com_commit');
+  return {
+    commitsPerSec,
+    statementsPerSec: per('Questions'),
+    fsyncsPerSec: per('Innodb_data_fsyncs'),
+    insertsPerSec: per('Com_insert'),
+    msgsPerCommit: commitsPerSec > 0 ? Math.round((ackedPerSec / commitsPerSec) * 10) / 10 : 0,
+  };
+}
+
+async function throughputStep(ctx: BenchContext, gens: Generators, rate: number, seconds: number, cpuNames: string[], withDb: boolean): Promise<RampStep> {
   const cpu = new CpuWindow(() => pick(ctx.pids, cpuNames));
   const n = gens.children.length;
+  const db0 = withDb ? await dbCounters(ctx) : undefined;
   cpu.start();
   const pending = gens.all<StepResult>({ cmd: 'throughput', rate: rate / n, durationMs: seconds * 1000, drainMs: DRAIN_MS, maxOutstanding: ctx.args.maxOutstanding, tickMs: TICK_MS });
   await sleep(seconds * 1000);
   const cpuPct = cpu.stop();
-  const step = { targetPerSec: rate, ...mergeSteps(await pending), cpuPct };
-  ctx.log(`   ${rate}/s → delivered ${step.deliveredPerSec}/s, acked ${step.ackedPerSec}/s; ack p50/p99 ${step.ackMs.p50}/${step.ackMs.p99} ms, e2e p50/p99 ${step.e2eMs.p50}/${step.e2eMs.p99} ms; throttled ${step.throttled}, unacked ${step.unacked}; CPU% ${JSON.stringify(cpuPct)} gen ${step.generatorCpuPct}`);
+  const db1 = withDb ? await dbCounters(ctx) : undefined;
+  const merged = mergeSteps(await pending);
+  const step: RampStep = { targetPerSec: rate, ...merged, cpuPct, ...(db0 && db1 ? { db: dbRates(db0, db1, seconds, merged.ackedPerSec) } : {}) };
+  ctx.log(`   ${rate}/s → delivered ${step.deliveredPerSec}/s, acked ${step.ackedPerSec}/s; ack p50/p99 ${step.ackMs.p50}/${step.ackMs.p99} ms, e2e p50/p99 ${step.e2eMs.p50}/${step.e2eMs.p99} ms; throttled ${step.throttled}, lagged ${step.lagged}, unacked ${step.unacked}; CPU% ${JSON.stringify(cpuPct)} gen ${step.generatorCpuPct}${step.db ? `; db ${JSON.stringify(step.db)}` : ''}`);
   return step;
 }
 
@@ -165,9 +216,12 @@ export async function ramp(ctx: BenchContext, target: string, eps: Endpoint[], a
     ctx.log('   warm-up: 3 s at 2000/s');
     await gens.all<StepResult>({ cmd: 'throughput', rate: 2000 / gens.children.length, durationMs: 3000, drainMs: DRAIN_MS, maxOutstanding: ctx.args.maxOutstanding, tickMs: TICK_MS });
     const steps: RampStep[] = [];
-    for (const rate of rates) steps.push(await throughputStep(ctx, gens, rate, ctx.args.stepSec, cpuNames));
+    for (const rate of rates) steps.push(await throughputStep(ctx, gens, rate, ctx.args.stepSec, cpuNames, target !== 'bare-relay'));
     const ok = steps.filter((s) => s.deliveredPerSec >= 0.95 * s.targetPerSec && Object.keys(s.errors).length === 0 && s.unacked === 0);
     await gens.all({ cmd: 'disconnect' });
+    // A saturated last step leaves a backlog in the servers: let them finish before the next scenario.
+    const quietMs = await waitQuiet(ctx, cpuNames.filter((n) => n === 'relay' || n.startsWith('chat')));
+    if (quietMs > 1000) ctx.log(`   waited ${(quietMs / 1000).toFixed(1)} s for the servers to work off their backlog`);
     return {
       target,
       users: users.length,
@@ -217,7 +271,7 @@ export interface PingPongResult {
   activePairs: number;
   intervalMs: number;
   connect: ConnectSummary;
-  step: StepSummary & { cpuPct: Record<string, number> };
+  step: StepSummary & { cpuPct: Record<string, number>; db: DbRates };
 }
 
 export async function pingPong(ctx: BenchContext): Promise<PingPongResult> {
@@ -231,11 +285,14 @@ export async function pingPong(ctx: BenchContext): Promise<PingPongResult> {
     ctx.log('   warm-up: 2 s');
     await gens.all<StepResult>({ cmd: 'pingpong', pairs, intervalMs: ppIntervalMs, durationMs: 2000, drainMs: DRAIN_MS });
     const cpu = new CpuWindow(() => pick(ctx.pids, ['chat1', 'chat2', 'status', 'mariadb', 'redis']));
+    const db0 = await dbCounters(ctx);
     cpu.start();
     const pending = gens.all<StepResult>({ cmd: 'pingpong', pairs, intervalMs: ppIntervalMs, durationMs: ppSec * 1000, drainMs: DRAIN_MS });
     await sleep(ppSec * 1000);
     const cpuPct = cpu.stop();
-    const step = { ...mergeSteps(await pending), cpuPct };
+    const merged = mergeSteps(await pending);
+    const db = dbRates(db0, await dbCounters(ctx), ppSec, merged.ackedPerSec);
+    const step = { ...merged, cpuPct, db };
     ctx.log(`   ${pairs * n} pairs, one round trip each per ${ppIntervalMs} ms: RTT p50/p99/p99.9 ${step.rttMs.p50}/${step.rttMs.p99}/${step.rttMs.p999} ms over ${step.rttMs.count}; CPU% ${JSON.stringify(cpuPct)}`);
     await gens.all({ cmd: 'disconnect' });
     return { clients: users.length, activePairs: pairs * n, intervalMs: ppIntervalMs, connect, step };
@@ -251,9 +308,69 @@ export interface ProfileResult {
   step: RampStep;
   profileFile: string;
   summary: ProfileSummary;
+  /** What MariaDB was running meanwhile (both chat servers' connections). */
+  mysql: ProcesslistSummary;
 }
 
 const monoUs = () => Number(process.hrtime.bigint() / 1000n);
+
+export interface StatementSample {
+  statement: string;
+  samples: number;
+  /** Percent of the samples in which some connection was running a statement. */
+  pct: number;
+}
+
+export interface ProcesslistSummary {
+  samples: number;
+  /** Mean statements running at once (over the benchmark database's connections). */
+  meanActive: number;
+  /** Mean connections of the benchmark database (idle included). */
+  meanConnections: number;
+  top: StatementSample[];
+}
+
+/**
+ * A poor man's profiler of MariaDB: samples information_schema.PROCESSLIST for the benchmark
+ * database every 20 ms until `stop()` and counts what the non-sleeping connections are running
+ * (statement text up to its first 60 characters, numbers folded, plus the thread state).
+ */
+function sampleProcesslist(ctx: BenchContext): { stop(): Promise<ProcesslistSummary> } {
+  const counts = new Map<string, number>();
+  let samples = 0;
+  let active = 0;
+  let connections = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const [rows] = await ctx.cluster.env.pool.query('SELECT COMMAND AS c, STATE AS s, LEFT(INFO, 60) AS i FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [ctx.cluster.env.database]);
+      samples++;
+      for (const r of rows as { c: string; s: string | null; i: string | null }[]) {
+        connections++;
+        if (r.c === 'Sleep' || !r.i) continue;
+        active++;
+        const key = `${r.i.replace(/\s+/g, ' ').replace(/\d+/g, 'N').trim()} [${r.s || r.c}]`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      await sleep(20);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return {
+        samples,
+        meanActive: Math.round((active / Math.max(1, samples)) * 100) / 100,
+        meanConnections: Math.round((connections / Math.max(1, samples)) * 10) / 10,
+        top: [...counts.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 10)
+          .map(([statement, n]) => ({ statement, samples: n, pct: Math.round((n / Math.max(1, active)) * 1000) / 10 })),
+      };
+    },
+  };
+}
 
 /** Restarts chat1 under --cpu-prof, loads both servers at `rate` for profileSec, and summarises chat1's profile. */
 export async function profile(ctx: BenchContext, rate: number): Promise<ProfileResult> {
@@ -264,12 +381,15 @@ export async function profile(ctx: BenchContext, rate: number): Promise<ProfileR
   const users = ctx.users.slice(0, ctx.args.users);
   const gens = Generators.start(ctx.args.workers, ctx.generatorCores);
   let step: RampStep;
+  let mysql: ProcesslistSummary;
   let window: { fromUs: number; toUs: number };
   try {
     await connectAll(ctx, gens, users, endpoints(ctx, ['chat1', 'chat2']), 22, 'conversation', true, 200);
     await gens.all<StepResult>({ cmd: 'throughput', rate: 2000 / gens.children.length, durationMs: 2000, drainMs: DRAIN_MS, maxOutstanding: ctx.args.maxOutstanding, tickMs: TICK_MS });
     const fromUs = monoUs();
-    step = await throughputStep(ctx, gens, rate, ctx.args.profileSec, ['chat1', 'chat2', 'status', 'mariadb', 'redis']);
+    const sampler = sampleProcesslist(ctx);
+    step = await throughputStep(ctx, gens, rate, ctx.args.profileSec, ['chat1', 'chat2', 'status', 'mariadb', 'redis'], true);
+    mysql = await sampler.stop();
     window = { fromUs, toUs: fromUs + ctx.args.profileSec * 1000 * 1000 };
     await gens.all({ cmd: 'disconnect' });
   } finally {
@@ -281,7 +401,7 @@ export async function profile(ctx: BenchContext, rate: number): Promise<ProfileR
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`chat1 wrote no .cpuprofile into ${dir}`);
   const summary = summariseProfile(join(dir, file), window);
-  return { server: 'chat1', ratePerSec: rate, seconds: ctx.args.profileSec, step, profileFile: join(dir, file), summary };
+  return { server: 'chat1', ratePerSec: rate, seconds: ctx.args.profileSec, step, profileFile: join(dir, file), summary, mysql };
 }
 
 export interface IdlePart {

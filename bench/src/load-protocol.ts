@@ -59,6 +59,8 @@ export interface StepResult {
   pushesInWindow: number;
   /** Sends skipped because the connection already had maxOutstanding unacknowledged requests. */
   throttled: number;
+  /** Sends dropped because the generator fell more than 250 ms behind its schedule (it was starved). */
+  lagged: number;
   /** Sends never acknowledged by the end of the drain. */
   unacked: number;
   errors: Record<string, number>;

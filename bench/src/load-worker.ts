@@ -322,7 +322,7 @@ async function drain(drainMs: number): Promise<void> {
   while (Date.now() < until && (acks + sendErrors < sent || pushes < sent - sendErrors)) await sleep(20);
 }
 
-function stepResult(w: WindowTimes, throttled: number): StepResult {
+function stepResult(w: WindowTimes, throttled: number, lagged = 0): StepResult {
   return {
     type: 'step',
     windowMs: w.windowMs,
@@ -333,6 +333,7 @@ function stepResult(w: WindowTimes, throttled: number): StepResult {
     acksInWindow,
     pushesInWindow,
     throttled,
+    lagged,
     unacked: Math.max(0, sent - acks - sendErrors),
     errors,
     ack: ackHist.toData(),
@@ -392,13 +393,14 @@ async function throughput(cmd: Extract<WorkerCommand, { cmd: 'throughput' }>): P
   const senders = conns.filter((c) => c.loggedIn && !c.closed && c.user.peer > 0);
   let issued = 0;
   let throttled = 0;
+  let lagged = 0;
   let rr = 0;
-  const cap = Math.max(1, Math.ceil(cmd.rate * 0.05));
+  const cap = Math.max(1, Math.ceil(cmd.rate * 0.25));
   const w = await window(cmd.durationMs, cmd.tickMs, (t, t0) => {
     let due = Math.floor(((t - t0) * cmd.rate) / 1000) - issued;
     if (due > cap) {
-      // More than 50 ms behind (the generator stalled): drop the excess instead of bursting.
-      throttled += due - cap;
+      // More than 250 ms behind (this generator was stalled): drop the excess instead of bursting.
+      lagged += due - cap;
       issued += due - cap;
       due = cap;
     }
@@ -410,7 +412,7 @@ async function throughput(cmd: Extract<WorkerCommand, { cmd: 'throughput' }>): P
     }
   });
   await drain(cmd.drainMs);
-  return stepResult(w, throttled);
+  return stepResult(w, throttled, lagged);
 }
 
 async function pingpong(cmd: Extract<WorkerCommand, { cmd: 'pingpong' }>): Promise<StepResult> {

@@ -109,9 +109,30 @@ export function hasTaskset(): boolean {
   }
 }
 
-/** CPU seconds per named process between start() and stop(), as percent of one core over the wall time. */
+/** Busy and total jiffies per core (cpu0, cpu1, …) from /proc/stat; busy excludes idle and iowait. */
+export function coreTicks(): Map<string, { busy: number; total: number }> {
+  const out = new Map<string, { busy: number; total: number }>();
+  try {
+    for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+      const m = /^(cpu\d+)\s+(.*)$/.exec(line);
+      if (!m) continue;
+      const f = (m[2] as string).split(/\s+/).map(Number);
+      const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+      out.set(m[1] as string, { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total });
+    }
+  } catch {
+    // not Linux: no per-core figures
+  }
+  return out;
+}
+
+/**
+ * CPU seconds per named process between start() and stop(), as percent of one core over the wall
+ * time, plus each core's busy percent (`core0`, `core1`, …: everything that ran there, kernel included).
+ */
 export class CpuWindow {
   private before = new Map<string, number>();
+  private cores = new Map<string, { busy: number; total: number }>();
   private t0 = 0;
 
   constructor(private readonly pids: () => Record<string, number>) {}
@@ -120,6 +141,7 @@ export class CpuWindow {
     this.t0 = performance.now();
     this.before.clear();
     for (const [name, pid] of Object.entries(this.pids())) this.before.set(name, cpuSec(pid));
+    this.cores = coreTicks();
   }
 
   /** Percent of one core per process (100 = one core busy the whole window). */
@@ -130,6 +152,10 @@ export class CpuWindow {
       const before = this.before.get(name);
       const used = cpuSec(pid) - (before ?? Number.NaN);
       if (Number.isFinite(used)) out[name] = Math.round((used / wall) * 1000) / 10;
+    }
+    for (const [core, now] of coreTicks()) {
+      const was = this.cores.get(core);
+      if (was && now.total > was.total) out[core.replace('cpu', 'core')] = Math.round(((now.busy - was.busy) / (now.total - was.total)) * 1000) / 10;
     }
     return out;
   }
