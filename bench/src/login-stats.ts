@@ -1,7 +1,6 @@
 /** Measuring helpers for the login benchmark: HTTP logins, latency percentiles, CPU time of processes. */
 import { request, type Agent } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { cpuSec } from './proc-stats';
 
 export interface LoginOutcome {
   status: number;
@@ -63,28 +62,6 @@ export function statusCounts(outcomes: LoginOutcome[]): Record<string, number> {
   return counts;
 }
 
-let clockTicks: number | undefined;
-function ticksPerSecond(): number {
-  if (clockTicks === undefined) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
-  }
-  return clockTicks;
-}
-
-/** user+system CPU seconds a process has used so far, from /proc/<pid>/stat (fields 14 and 15). */
-export function processCpuSec(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) is in parentheses and may hold spaces: split after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return (utime + stime) / ticksPerSecond();
-}
-
 /** CPU seconds used by this process (the load generator) so far. */
 export function ownCpuSec(): number {
   const u = process.cpuUsage();
@@ -100,12 +77,12 @@ export class CpuMeter {
 
   start(): void {
     this.ownBefore = ownCpuSec();
-    for (const [name, pid] of Object.entries(this.pids)) this.before.set(name, processCpuSec(pid));
+    for (const [name, pid] of Object.entries(this.pids)) this.before.set(name, cpuSec(pid));
   }
 
   stop(): { generator: number; servers: Record<string, number> } {
     const servers: Record<string, number> = {};
-    for (const [name, pid] of Object.entries(this.pids)) servers[name] = Math.round((processCpuSec(pid) - (this.before.get(name) ?? 0)) * 100) / 100;
+    for (const [name, pid] of Object.entries(this.pids)) servers[name] = Math.round((cpuSec(pid) - (this.before.get(name) ?? 0)) * 100) / 100;
     return { generator: Math.round((ownCpuSec() - this.ownBefore) * 100) / 100, servers };
   }
 }

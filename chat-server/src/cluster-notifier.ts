@@ -1,4 +1,4 @@
-import type { Logger } from '@parley/common';
+import type { Logger, PeerFrame } from '@parley/common';
 import { encodeFrameRaw } from '@parley/protocol';
 import type { PeerClients } from './peer-clients';
 import type { RouteStore } from './route-store';
@@ -38,18 +38,34 @@ export interface ClusterNotifierDeps {
   routes: RouteStore;
   peers: PeerClients;
   logger: Logger;
+  /** How long a user's route (the server it is on) is reused without asking Redis again. */
+  routeCacheMs?: number;
 }
+
+/** Remembered routes beyond this many are forgotten at once (a crude bound; they are cheap to refetch). */
+const ROUTE_CACHE_MAX = 200_000;
 
 /**
  * Pushes frames to users wherever they are connected: straight to the socket when the user is on
  * this server, else through the user's Redis route to the peer's ChatPeer.Deliver (queued per
  * peer, one call per tick). Offline users are skipped: what they miss, they sync later.
+ *
+ * Routes are remembered for `routeCacheMs` (the server only, per uid), so a busy conversation
+ * costs no Redis round trip per push. A remembered route that went stale is noticed by the peer
+ * (its Deliver reply lists the users not connected there) or by a failed call: those users'
+ * routes are forgotten, looked up again, and their frames sent once more where they are now.
  */
 export class ClusterNotifier implements UserNotifier {
   private tail: Promise<void> = Promise.resolve();
   private pendingRemote = 0;
+  private readonly routeCache = new Map<number, { server: string; until: number }>();
+  private readonly routeCacheMs: number;
+  /** Frames already sent a second time: never a third. */
+  private readonly resent = new WeakSet<PeerFrame>();
 
-  constructor(private readonly deps: ClusterNotifierDeps) {}
+  constructor(private readonly deps: ClusterNotifierDeps) {
+    this.routeCacheMs = deps.routeCacheMs ?? 3000;
+  }
 
   push(uid: number, msgId: number, body: object): Promise<void> {
     return this.deliver([{ uid, payload: Payload.of(msgId, body) }]);
@@ -100,29 +116,94 @@ export class ClusterNotifier implements UserNotifier {
     return this.pendingRemote;
   }
 
-  private async deliverRemote(items: Delivery[]): Promise<void> {
-    const { routes, peers, serverId, logger } = this.deps;
-    const uids = [...new Set(items.map((i) => i.uid))];
+  /**
+   * PeerClients' onUndelivered: the frames' users were not on `serverId` (or the call failed).
+   * Their remembered routes are dropped and each frame is sent once more to where Redis says the
+   * user is now, in order behind the pushes already on their way.
+   */
+  undelivered(serverId: string, frames: readonly PeerFrame[]): void {
+    const retry: PeerFrame[] = [];
+    for (const f of frames) {
+      const uid = Number(f.uid);
+      if (this.routeCache.get(uid)?.server === serverId) this.routeCache.delete(uid);
+      if (!this.resent.has(f)) retry.push(f);
+    }
+    if (retry.length === 0) return;
+    const step = this.tail.then(() => this.resend(serverId, retry));
+    this.tail = step.catch(() => undefined);
+  }
+
+  private async resend(failedServer: string, frames: PeerFrame[]): Promise<void> {
+    const { routes, peers, registry, serverId, logger } = this.deps;
     let found;
     try {
-      found = await routes.lookupMany(uids);
+      found = await routes.lookupMany([...new Set(frames.map((f) => Number(f.uid)))]);
     } catch (err) {
-      logger.warn({ err, users: uids.length }, 'route lookup failed; pushes dropped');
+      logger.warn({ err, frames: frames.length }, 'route lookup failed; pushes dropped');
       return;
+    }
+    const byServer = new Map<string, PeerFrame[]>();
+    for (const f of frames) {
+      const uid = Number(f.uid);
+      const local = registry.get(uid);
+      if (local) {
+        // Frames queued here are always complete (cluster-notifier builds them).
+        local.write(encodeFrameRaw(f.msgId as number, f.body as Buffer));
+        continue;
+      }
+      const route = found.get(uid);
+      if (!route || route.server === failedServer || route.server === serverId) continue;
+      this.remember(uid, route.server);
+      this.resent.add(f);
+      let list = byServer.get(route.server);
+      if (!list) byServer.set(route.server, (list = []));
+      list.push(f);
+    }
+    for (const [server, list] of byServer) peers.enqueue(server, list);
+  }
+
+  private remember(uid: number, server: string): void {
+    if (this.routeCache.size >= ROUTE_CACHE_MAX) this.routeCache.clear();
+    this.routeCache.set(uid, { server, until: Date.now() + this.routeCacheMs });
+  }
+
+  private async deliverRemote(items: Delivery[]): Promise<void> {
+    const { routes, peers, serverId, logger } = this.deps;
+    const now = Date.now();
+    const servers = new Map<number, string>();
+    const unknown = new Set<number>();
+    for (const item of items) {
+      if (servers.has(item.uid) || unknown.has(item.uid)) continue;
+      const cached = this.routeCache.get(item.uid);
+      if (cached && cached.until > now) servers.set(item.uid, cached.server);
+      else unknown.add(item.uid);
+    }
+    if (unknown.size > 0) {
+      let found;
+      try {
+        found = await routes.lookupMany([...unknown]);
+      } catch (err) {
+        logger.warn({ err, users: unknown.size }, 'route lookup failed; pushes dropped');
+        return;
+      }
+      for (const [uid, route] of found) {
+        servers.set(uid, route.server);
+        if (route.server !== serverId) this.remember(uid, route.server);
+      }
     }
     const byServer = new Map<string, { uid: number; msgId: number; body: Buffer }[]>();
     for (const item of items) {
-      const route = found.get(item.uid);
-      if (!route) continue;
-      if (route.server === serverId) {
+      const server = servers.get(item.uid);
+      if (server === undefined) continue;
+      if (server === serverId) {
         // The user may have finished logging in here while the lookup ran.
         this.deps.registry.get(item.uid)?.write(item.payload.frame);
         continue;
       }
-      let list = byServer.get(route.server);
+      let list = byServer.get(server);
       if (!list) {
         list = [];
-        byServer.set(route.server, list);
+        byServer.set(server, list);
       }
       list.push({ uid: item.uid, msgId: item.payload.msgId, body: item.payload.json });
     }

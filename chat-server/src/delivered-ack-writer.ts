@@ -1,4 +1,6 @@
+import type { RowDataPacket } from 'mysql2/promise';
 import type { Logger, MysqlPool } from '@parley/common';
+import { derivedRows } from './sql-rows';
 
 export interface DeliveredAckWriterOptions {
   pool: MysqlPool;
@@ -13,7 +15,8 @@ export interface DeliveredAckWriterOptions {
  * DeliveredAck → conversation_members.acked_seq, batched: acks are merged in memory (highest seq
  * per user and conversation) and written every `intervalMs` with one UPDATE per chunk, using
  * GREATEST so a late or repeated ack never moves the cursor back, and capped at the
- * conversation's max_seq so a client cannot ack messages that do not exist. Acks of
+ * conversation's max_seq (read without locking first) so a client cannot ack messages that do
+ * not exist. Acks of
  * non-members match no row and vanish. Losing unwritten acks in a crash only makes a few
  * messages look unread again.
  */
@@ -59,15 +62,25 @@ export class DeliveredAckWriter {
   private async write(batch: { uid: number; conversationId: number; seq: number }[]): Promise<void> {
     for (let i = 0; i < batch.length; i += this.maxRows) {
       const chunk = batch.slice(i, i + this.maxRows);
-      const cases = chunk.map(() => 'WHEN cm.conversation_id = ? AND cm.user_id = ? THEN ?').join(' ');
-      const caseArgs = chunk.flatMap((a) => [a.conversationId, a.uid, a.seq]);
-      const keys = chunk.map((a) => [a.conversationId, a.uid]);
       try {
+        // The caps come from a plain (non-locking) read: max_seq only grows, so a cap read a moment
+        // early is merely conservative, and the senders' batches never queue behind this writer on
+        // the conversations' rows. The UPDATE then locks only the members' own rows.
+        const conversationIds = [...new Set(chunk.map((a) => a.conversationId))];
+        const [maxRows] = await this.options.pool.query<RowDataPacket[]>('SELECT id, max_seq FROM conversations WHERE id IN (?)', [conversationIds]);
+        const maxSeq = new Map<number, number>();
+        for (const row of maxRows) maxSeq.set(Number(row.id), Number(row.max_seq));
+        const rows: number[][] = [];
+        for (const a of chunk) {
+          const cap = maxSeq.get(a.conversationId);
+          if (cap !== undefined && cap > 0) rows.push([a.conversationId, a.uid, Math.min(a.seq, cap)]);
+        }
+        if (rows.length === 0) continue;
+        const values = derivedRows(['c', 'u', 's'], rows);
         await this.options.pool.query(
-          `UPDATE conversation_members cm JOIN conversations c ON c.id = cm.conversation_id
-              SET cm.acked_seq = GREATEST(cm.acked_seq, LEAST(c.max_seq, CASE ${cases} ELSE 0 END))
-            WHERE (cm.conversation_id, cm.user_id) IN (?)`,
-          [...caseArgs, keys],
+          `UPDATE conversation_members cm JOIN (${values.sql}) v ON cm.conversation_id = v.c AND cm.user_id = v.u
+              SET cm.acked_seq = GREATEST(cm.acked_seq, v.s)`,
+          values.args,
         );
       } catch (err) {
         this.options.logger.warn({ err, rows: chunk.length }, 'delivered acks not written');

@@ -6,6 +6,7 @@ import {
   createRedis,
   migrate,
   shutdownServer,
+  widenServerFlowControl,
   type RunningServer,
   type ServerContext,
 } from '@parley/common';
@@ -35,6 +36,8 @@ export { RouteStore, type Route } from './route-store';
 
 /** Output a client may leave unread before it is dropped. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** HTTP/2 receive window of the ChatPeer server, per stream and per connection. */
+const PEER_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 /** How long shutdown waits for clients to close after the last frames went out. */
 const CLOSE_WAIT_MS = 1000;
 
@@ -50,13 +53,21 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
   await migrate(config.mysql, { logger });
 
   const pool = createMysqlPool(config.mysql);
+  // The committer's own connections, one per lane: each batch is a fixed multi-statement sequence.
+  const commitPool = createMysqlPool(config.mysql, { multipleStatements: true, connectionLimit: config.chat.commitLanes });
   const redis = createRedis(config.redis, logger);
   const registry = new SessionRegistry();
   const routes = new RouteStore(redis, id, HeartbeatSweeper.routeTtlMs(heartbeatSec));
-  const peers = new PeerClients({ selfId: id, redis, configured: config.chatServers, logger });
+  const peers = new PeerClients({
+    selfId: id,
+    redis,
+    configured: config.chatServers,
+    logger,
+    onUndelivered: (server, frames) => notifier.undelivered(server, frames),
+  });
   const notifier = new ClusterNotifier({ serverId: id, registry, routes, peers, logger });
   const committer = new MessageCommitter({
-    pool,
+    pool: commitPool,
     intervalMs: config.chat.commitIntervalMs,
     maxBatch: config.chat.commitMaxBatch,
     lanes: config.chat.commitLanes,
@@ -112,6 +123,8 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
   };
 
   const grpcServer = new Server();
+  // Deliver requests carry up to thousands of frames: let them in without waiting for window updates.
+  if (!widenServerFlowControl(grpcServer, PEER_FLOW_CONTROL_WINDOW)) logger.warn('could not widen the gRPC flow-control window');
   addPeerService(grpcServer, registry, logger);
   const grpcPort = await bindServer(grpcServer, instance.bindHost, instance.grpcPort);
   const listener = new TcpListener((socket) => {
@@ -126,7 +139,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
     tcpPort = await listener.listen(instance.bindHost, instance.tcpPort);
   } catch (err) {
     grpcServer.forceShutdown();
-    await Promise.allSettled([pool.end(), redis.quit()]);
+    await Promise.allSettled([pool.end(), commitPool.end(), redis.quit()]);
     throw err;
   }
   const sweeper = new HeartbeatSweeper({ heartbeatSec, registry, routes, logger });
@@ -170,7 +183,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
     reporter.close();
     await shutdownServer(grpcServer, 1000);
     peers.close();
-    await Promise.allSettled([pool.end(), redis.quit()]);
+    await Promise.allSettled([pool.end(), commitPool.end(), redis.quit()]);
     logger.info({ sessions: sessions.length }, 'chat server drained');
   }
 

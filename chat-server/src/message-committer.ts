@@ -1,6 +1,7 @@
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ParleyError, type Logger, type MysqlPool } from '@parley/common';
 import type { ChatMessage, ChatMessageType } from '@parley/protocol';
+import { derivedRows } from './sql-rows';
 
 /** One message to store, as the sender addressed it (exactly one of `to` / `conversationId`). */
 export interface SendCommand {
@@ -21,6 +22,7 @@ export interface SendResult {
 }
 
 export interface CommitterOptions {
+  /** Must allow multi-statement queries: `createMysqlPool(cfg, { multipleStatements: true })`. */
   pool: MysqlPool;
   /** Longest wait before a batch is written (chat.commit_interval_ms). */
   intervalMs: number;
@@ -63,6 +65,30 @@ interface MessageRow extends RowDataPacket {
 const ER_DUP_ENTRY = 1062;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
 const ER_LOCK_DEADLOCK = 1213;
+const ER_BAD_NULL_ERROR = 1048;
+const ER_NO_REFERENCED_ROW_2 = 1452;
+
+/**
+ * What makes the fast path (cached conversations, no reads first) refuse a batch as a whole: a
+ * resend of a stored message (duplicate key) or a friendship that is gone or changed (the INSERT's
+ * friendship join yields a NULL conversation). The careful path then sorts it out per message.
+ */
+const FAST_PATH_FALLBACK_ERRNOS = new Set([ER_DUP_ENTRY, ER_BAD_NULL_ERROR, ER_NO_REFERENCED_ROW_2]);
+
+/**
+ * Size budget of one batch's write statement. MariaDB refuses a statement larger than
+ * max_allowed_packet (16 MiB by default); at the protocol's 16 KiB bodies a full batch of 2048
+ * could need 100 MiB, so batches of large messages are cut shorter.
+ */
+const MAX_BATCH_SQL_BYTES = 8 * 1024 * 1024;
+
+/** Upper bound of a send's share of the write statement: ≤ 3 UTF-8 bytes per UTF-16 unit, escaping included, plus the row's other values. */
+function estimatedSqlBytes(cmd: SendCommand): number {
+  return 3 * (cmd.body.length + cmd.clientMsgId.length) + 160;
+}
+
+/** Remembered direct conversations (per sender and address) beyond this many are forgotten at once. */
+const CONVERSATION_CACHE_MAX = 200_000;
 
 function sqlErrno(err: unknown): number | undefined {
   const errno = (err as { errno?: unknown } | null)?.errno;
@@ -93,30 +119,29 @@ function isRowDataError(err: unknown): boolean {
   return errno !== undefined && ROW_DATA_ERRNOS.has(errno);
 }
 
-/** `SELECT ? AS a, ? AS b UNION ALL SELECT ?, ? …`: rows of values as a derived table. */
-function derivedRows(columns: string[], rows: unknown[][]): { sql: string; args: unknown[] } {
-  const first = `SELECT ${columns.map((c) => `? AS ${c}`).join(', ')}`;
-  const rest = `SELECT ${columns.map(() => '?').join(', ')}`;
-  return { sql: rows.map((_, i) => (i === 0 ? first : rest)).join(' UNION ALL '), args: rows.flat() };
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
  * Group commit of chat messages. Sends are collected and written every `intervalMs` or every
- * `maxBatch` messages, whichever comes first, in ONE transaction: per conversation the seqs are
- * reserved with a single UPDATE of conversations.max_seq (rows locked in ascending id order, so
- * two servers never deadlock on them), then every message goes in with one multi-row INSERT.
- * Promises resolve only after COMMIT; a batch that cannot be committed rejects, so an ack is
- * never sent for a message that is not durable. Seqs are gap-free because the reservation and
- * the inserts commit or roll back together.
+ * `maxBatch` messages, whichever comes first, in ONE transaction sent as one multi-statement round
+ * trip: per conversation the seqs are reserved with a single UPDATE of conversations.max_seq (rows
+ * locked in ascending id order, so two servers never deadlock on them), then every message goes in
+ * with one INSERT … SELECT, and COMMIT follows without waiting for this process. Promises resolve
+ * only after COMMIT; a batch that cannot be committed rejects, so an ack is never sent for a
+ * message that is not durable. Seqs are gap-free because the reservation and the inserts commit
+ * or roll back together.
  *
- * Idempotency: (sender_uid, client_msg_id) is unique. Before inserting, one query finds which
- * sends are already stored and which repeat an earlier send of the same batch; both compare with
- * the column's collation, exactly as the unique key does. A concurrent writer of the same key on
- * another server surfaces as a duplicate-key error, and the retry then finds its row.
+ * Fast path: when every send goes to a direct conversation authorized before (remembered per
+ * sender and address), the write is the only round trip; its INSERT re-checks friendship and
+ * membership itself (NULL conversation → error) and the unique key catches resends, and any such
+ * failure rolls the batch back and sends it down the careful path below.
+ *
+ * Idempotency: (sender_uid, client_msg_id) is unique. On the careful path one query first finds
+ * which sends are already stored and which repeat an earlier send of the same batch; both compare
+ * with the column's collation, exactly as the unique key does. A concurrent writer of the same key
+ * on another server surfaces as a duplicate-key error, and the retry then finds its row.
  *
  * Lanes: a sender always maps to the same lane (uid modulo `lanes`), and each lane has one batch
  * in flight at a time — while it commits the next one fills, which is what makes group commit pay
@@ -125,11 +150,17 @@ function sleep(ms: number): Promise<void> {
  */
 export class MessageCommitter {
   private readonly lanes: Lane[];
+  /** `sender>to` or `sender@conversation` → the direct conversation and the peer, as a careful batch found them. */
+  private readonly direct = new Map<string, { conversationId: number; peer: number }>();
   private closed = false;
   private readonly attempts: number;
 
   constructor(private readonly options: CommitterOptions) {
     this.attempts = options.attempts ?? 4;
+    const { config } = options.pool.pool as unknown as { config: { connectionConfig?: { multipleStatements?: boolean } } };
+    if (config.connectionConfig?.multipleStatements !== true) {
+      throw new Error('MessageCommitter needs a pool created with multipleStatements: true');
+    }
     this.lanes = Array.from({ length: Math.max(1, options.lanes ?? 1) }, () => ({ pending: [], timer: undefined, loop: undefined }));
   }
 
@@ -184,13 +215,27 @@ export class MessageCommitter {
     lane.loop = (async () => {
       try {
         while (lane.pending.length > 0) {
-          const batch = lane.pending.splice(0, this.options.maxBatch);
+          const batch = lane.pending.splice(0, this.batchLength(lane.pending));
           await this.commitBatch(batch);
         }
       } finally {
         lane.loop = undefined;
       }
     })();
+  }
+
+  /**
+   * How many of the pending sends make the next batch: at most maxBatch, and no more than fit the
+   * SQL size budget (the write statement must stay below max_allowed_packet), at least one.
+   */
+  private batchLength(pending: Entry[]): number {
+    const max = Math.min(pending.length, this.options.maxBatch);
+    let bytes = 0;
+    for (let n = 0; n < max; n++) {
+      bytes += estimatedSqlBytes((pending[n] as Entry).cmd);
+      if (bytes > MAX_BATCH_SQL_BYTES && n > 0) return n;
+    }
+    return max;
   }
 
   /** Settles every entry of the batch; never throws. */
@@ -242,86 +287,92 @@ export class MessageCommitter {
     }
   }
 
-  /** One transaction for the whole batch. Outcomes are in the order of `cmds`. */
+  /**
+   * The whole batch in one round trip (fast path) or two (careful path: (1) reads, outside any
+   * transaction: which sends are already stored, and what authorizes the rest; (2) the write). The
+   * write is one multi-statement transaction: reserve the seqs, insert the messages with seqs
+   * computed from the reserved maxima, read the maxima back, COMMIT. Nothing waits for this process
+   * between taking the conversations' row locks and releasing them, so a busy event loop never
+   * makes another server queue on those rows. Outcomes are in the order of `cmds`.
+   */
   private async commitOnce(cmds: SendCommand[]): Promise<Outcome[]> {
     const conn = await this.options.pool.getConnection();
     try {
-      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      await conn.beginTransaction();
-      try {
-        const outcomes = await this.writeBatch(conn, cmds);
-        await conn.commit();
-        return outcomes;
-      } catch (err) {
-        await conn.rollback().catch(() => undefined);
-        throw err;
+      const known = this.knownTargets(cmds);
+      if (known) {
+        // Fast path: one round trip. The INSERT re-checks every friendship, and the unique key
+        // catches resends; either failure rolls the whole batch back and the careful path runs.
+        const outcomes: (Outcome | undefined)[] = new Array(cmds.length).fill(undefined);
+        try {
+          await this.writeBatch(conn, cmds, cmds.map((_, i) => i), known, outcomes, true);
+          return outcomes.map((o) => o ?? new ParleyError('INTERNAL', 'The message was not processed'));
+        } catch (err) {
+          const errno = sqlErrno(err);
+          if (errno === undefined || !FAST_PATH_FALLBACK_ERRNOS.has(errno)) throw err;
+        }
       }
+      const outcomes: (Outcome | undefined)[] = new Array(cmds.length).fill(undefined);
+      const { repeats, fresh, facts } = await this.readBatch(conn, cmds, outcomes);
+      const targets = authorize(cmds, fresh, facts, outcomes);
+      this.learn(cmds, fresh, targets, facts);
+      const accepted = fresh.filter((i) => outcomes[i] === undefined);
+      if (accepted.length > 0) await this.writeBatch(conn, cmds, accepted, targets, outcomes, false);
+      // A repeat within the batch gets whatever its first occurrence got (ack or refusal).
+      for (const [i, first] of repeats) {
+        const original = outcomes[first];
+        outcomes[i] = original instanceof ParleyError || original === undefined ? original : { ...original, duplicate: true, recipients: [] };
+      }
+      return outcomes.map((o) => o ?? new ParleyError('INTERNAL', 'The message was not processed'));
     } finally {
       conn.release();
     }
   }
 
-  private async writeBatch(conn: PoolConnection, cmds: SendCommand[]): Promise<Outcome[]> {
-    const outcomes: (Outcome | undefined)[] = new Array(cmds.length).fill(undefined);
-    const repeats = await this.findRepeats(conn, cmds, outcomes);
-    const fresh: number[] = [];
-    cmds.forEach((_, i) => {
-      if (outcomes[i] === undefined && !repeats.has(i)) fresh.push(i);
-    });
-
-    const targets = await this.authorize(conn, cmds, fresh, outcomes);
-    const accepted = fresh.filter((i) => outcomes[i] === undefined);
-
-    if (accepted.length > 0) {
-      // Reserve seqs: one UPDATE for every conversation of the batch, rows locked in id order.
-      const counts = new Map<number, number>();
-      for (const i of accepted) {
-        const conversationId = (targets.get(i) as Target).conversationId;
-        counts.set(conversationId, (counts.get(conversationId) ?? 0) + 1);
-      }
-      const ids = [...counts.keys()].sort((a, b) => a - b);
-      const cases = ids.map(() => 'WHEN ? THEN ?').join(' ');
-      const caseArgs = ids.flatMap((id) => [id, counts.get(id) as number]);
-      await conn.query(`UPDATE conversations SET max_seq = max_seq + CASE id ${cases} END WHERE id IN (?) ORDER BY id`, [...caseArgs, ids]);
-      const [maxRows] = await conn.query<RowDataPacket[]>('SELECT id, max_seq FROM conversations WHERE id IN (?) ORDER BY id FOR UPDATE', [ids]);
-      const next = new Map<number, number>();
-      for (const row of maxRows) {
-        const id = Number(row.id);
-        next.set(id, Number(row.max_seq) - (counts.get(id) as number) + 1);
-      }
-
-      const now = Date.now();
-      const createdAt = new Date(now);
-      const rows: unknown[][] = [];
-      for (const i of accepted) {
-        const cmd = cmds[i] as SendCommand;
-        const target = targets.get(i) as Target;
-        const seq = next.get(target.conversationId);
-        if (seq === undefined) throw new Error(`conversation ${target.conversationId} vanished while reserving seqs`);
-        next.set(target.conversationId, seq + 1);
-        rows.push([target.conversationId, seq, cmd.senderUid, cmd.clientMsgId, cmd.type, cmd.body, createdAt]);
-        outcomes[i] = {
-          message: { conversationId: target.conversationId, seq, senderUid: cmd.senderUid, clientMsgId: cmd.clientMsgId, type: cmd.type, body: cmd.body, serverTime: now },
-          duplicate: false,
-          recipients: target.recipients,
-        };
-      }
-      await conn.query<ResultSetHeader>('INSERT INTO messages (conversation_id, seq, sender_uid, client_msg_id, type, body, created_at) VALUES ?', [rows]);
+  /**
+   * The targets of a batch whose sends all go to a remembered direct conversation (by `to`, or by
+   * id with the remembered peer) and that holds no repeated clientMsgId; undefined otherwise (the
+   * careful path handles it).
+   */
+  private knownTargets(cmds: SendCommand[]): Map<number, Target> | undefined {
+    const targets = new Map<number, Target>();
+    const keys = new Set<string>();
+    for (let i = 0; i < cmds.length; i++) {
+      const cmd = cmds[i] as SendCommand;
+      const known = this.direct.get(directKey(cmd));
+      if (known === undefined) return undefined;
+      const key = `${cmd.senderUid}\u0000${cmd.clientMsgId}`;
+      if (keys.has(key)) return undefined;
+      keys.add(key);
+      targets.set(i, { conversationId: known.conversationId, recipients: [known.peer] });
     }
+    return targets;
+  }
 
-    // A repeat within the batch gets whatever its first occurrence got (ack or refusal).
-    for (const [i, first] of repeats) {
-      const original = outcomes[first];
-      outcomes[i] = original instanceof ParleyError || original === undefined ? original : { ...original, duplicate: true, recipients: [] };
+  /** Remembers the direct conversations a careful batch authorized, and forgets those it refused. */
+  private learn(cmds: SendCommand[], fresh: number[], targets: Map<number, Target>, facts: AuthFacts): void {
+    if (this.direct.size >= CONVERSATION_CACHE_MAX) this.direct.clear();
+    for (const i of fresh) {
+      const cmd = cmds[i] as SendCommand;
+      const key = directKey(cmd);
+      const target = targets.get(i);
+      const direct = cmd.to !== undefined || facts.members.get(cmd.conversationId as number)?.kind === 'direct';
+      const peer = target?.recipients[0];
+      if (target && direct && peer !== undefined) this.direct.set(key, { conversationId: target.conversationId, peer });
+      else this.direct.delete(key);
     }
-    return outcomes.map((o) => o ?? new ParleyError('INTERNAL', 'The message was not processed'));
   }
 
   /**
-   * Marks sends already stored (outcome = the stored message) and returns the sends that repeat an
-   * earlier send of this batch (index → index of the first).
+   * One round trip of SELECTs: the sends already stored (their outcome = the stored message), the
+   * members of the conversations addressed by id, and the friendships that authorize the rest.
+   * Returns the sends that repeat an earlier send of this batch (index → index of the first) and the
+   * fresh ones. READ COMMITTED semantics either way: each SELECT sees what was committed when it ran.
    */
-  private async findRepeats(conn: PoolConnection, cmds: SendCommand[], outcomes: (Outcome | undefined)[]): Promise<Map<number, number>> {
+  private async readBatch(
+    conn: PoolConnection,
+    cmds: SendCommand[],
+    outcomes: (Outcome | undefined)[],
+  ): Promise<{ repeats: Map<number, number>; fresh: number[]; facts: AuthFacts }> {
     const repeats = new Map<number, number>();
     // client_msg_id is ascii_bin: byte equality here is exactly the unique key's equality.
     const firstByKey = new Map<string, number>();
@@ -331,14 +382,51 @@ export class MessageCommitter {
       if (first === undefined) firstByKey.set(key, i);
       else repeats.set(i, first);
     });
-    const batch = derivedRows(['i', 's', 'c'], cmds.map((c, i) => [i, c.senderUid, c.clientMsgId]));
-    const [rows] = await conn.query<MessageRow[]>(
-      `WITH g AS (${batch.sql})
-       SELECT g.i, m.conversation_id, m.seq, m.sender_uid, m.client_msg_id, m.type, m.body, m.created_at
-         FROM g JOIN messages m ON m.sender_uid = g.s AND m.client_msg_id = g.c`,
-      batch.args,
+
+    const statements: string[] = [];
+    const args: unknown[] = [];
+    const stored = derivedRows(['i', 's', 'c'], cmds.map((c, i) => [i, c.senderUid, c.clientMsgId]));
+    statements.push(
+      `SELECT g.i, m.conversation_id, m.seq, m.sender_uid, m.client_msg_id, m.type, m.body, m.created_at
+         FROM (${stored.sql}) g JOIN messages m ON m.sender_uid = g.s AND m.client_msg_id = g.c`,
     );
-    for (const row of rows) {
+    args.push(...stored.args);
+
+    // Conversations addressed by id: their members, and the sender's friendship row in each
+    // (a direct conversation also needs the friendship to still exist).
+    const conversationIds = [...new Set(cmds.filter((c) => c.conversationId !== undefined).map((c) => c.conversationId as number))];
+    if (conversationIds.length > 0) {
+      statements.push('SELECT c.id, c.kind, cm.user_id FROM conversations c JOIN conversation_members cm ON cm.conversation_id = c.id WHERE c.id IN (?)');
+      args.push(conversationIds);
+    }
+    // Friend pairs: explicit `to`, and (sender, conversation) for sends addressed by id.
+    const pairs = new Map<string, [number, number]>();
+    for (const c of cmds) if (c.to !== undefined) pairs.set(`${c.senderUid}:${c.to}`, [c.senderUid, c.to]);
+    const bySenderConversation = new Map<string, [number, number]>();
+    for (const c of cmds) if (c.conversationId !== undefined) bySenderConversation.set(`${c.senderUid}:${c.conversationId}`, [c.senderUid, c.conversationId]);
+    if (pairs.size > 0) {
+      // A join with a derived table: point lookups, where a long (a, b) IN list makes the optimizer crawl.
+      const wanted = derivedRows(['u', 'f'], [...pairs.values()]);
+      statements.push(`SELECT fs.user_id, fs.friend_id, fs.conversation_id FROM (${wanted.sql}) p JOIN friendships fs ON fs.user_id = p.u AND fs.friend_id = p.f`);
+      args.push(...wanted.args);
+    }
+    if (bySenderConversation.size > 0) {
+      const wanted = derivedRows(['u', 'v'], [...bySenderConversation.values()]);
+      statements.push(`SELECT fs.user_id, fs.friend_id, fs.conversation_id FROM (${wanted.sql}) p JOIN friendships fs ON fs.conversation_id = p.v AND fs.user_id = p.u`);
+      args.push(...wanted.args);
+    }
+
+    const [raw] = await conn.query(statements.join(';\n'), args);
+    // One statement answers its rows; several answer one result per statement.
+    const results = (statements.length === 1 ? [raw] : raw) as RowDataPacket[][];
+    let next = 0;
+    const storedRows = results[next++] as MessageRow[];
+    const memberRows = conversationIds.length > 0 ? (results[next++] as RowDataPacket[]) : [];
+    const friendRows: RowDataPacket[] = [];
+    if (pairs.size > 0) friendRows.push(...(results[next++] as RowDataPacket[]));
+    if (bySenderConversation.size > 0) friendRows.push(...(results[next++] as RowDataPacket[]));
+
+    for (const row of storedRows) {
       outcomes[Number(row.i)] = {
         message: {
           conversationId: Number(row.conversation_id),
@@ -355,83 +443,161 @@ export class MessageCommitter {
     }
     // A repeat of a stored message is itself stored: report it as such, not as a repeat.
     for (const i of repeats.keys()) if (outcomes[i] !== undefined) repeats.delete(i);
-    return repeats;
+    const fresh: number[] = [];
+    cmds.forEach((_, i) => {
+      if (outcomes[i] === undefined && !repeats.has(i)) fresh.push(i);
+    });
+
+    const members = new Map<number, { kind: string; uids: number[] }>();
+    for (const row of memberRows) {
+      const id = Number(row.id);
+      let entry = members.get(id);
+      if (!entry) {
+        entry = { kind: String(row.kind), uids: [] };
+        members.set(id, entry);
+      }
+      entry.uids.push(Number(row.user_id));
+    }
+    const friendships = new Map<string, number>();
+    for (const row of friendRows) friendships.set(`${Number(row.user_id)}:${Number(row.friend_id)}`, Number(row.conversation_id));
+    return { repeats, fresh, facts: { members, friendships } };
   }
 
   /**
-   * Decides where each fresh send goes. `to`: the friendship row gives the conversation. A
-   * conversation id: the sender must be a member, and in a direct conversation still a friend.
-   * Refusals are written into outcomes.
+   * One round trip, one READ COMMITTED transaction: a single UPDATE reserves every conversation's
+   * seqs (rows locked in ascending id order, so servers never deadlock on them), one INSERT … SELECT
+   * stores every message with seq = the conversation's new max_seq minus its offset in the batch,
+   * the new maxima are read back (our own locked rows), COMMIT. Any failing statement stops the rest
+   * (no COMMIT) and the transaction is rolled back. A conversation that vanished makes the INSERT
+   * fail (its seq is NULL, and the foreign key), never a silent omission.
    */
-  private async authorize(conn: PoolConnection, cmds: SendCommand[], fresh: number[], outcomes: (Outcome | undefined)[]): Promise<Map<number, Target>> {
-    const targets = new Map<number, Target>();
-    const byConversation = fresh.filter((i) => (cmds[i] as SendCommand).conversationId !== undefined);
-    const members = new Map<number, { kind: string; uids: number[] }>();
-    if (byConversation.length > 0) {
-      const ids = [...new Set(byConversation.map((i) => (cmds[i] as SendCommand).conversationId as number))];
-      const [rows] = await conn.query<RowDataPacket[]>(
-        'SELECT c.id, c.kind, cm.user_id FROM conversations c JOIN conversation_members cm ON cm.conversation_id = c.id WHERE c.id IN (?)',
-        [ids],
-      );
-      for (const row of rows) {
-        const id = Number(row.id);
-        let entry = members.get(id);
-        if (!entry) {
-          entry = { kind: String(row.kind), uids: [] };
-          members.set(id, entry);
-        }
-        entry.uids.push(Number(row.user_id));
-      }
+  private async writeBatch(
+    conn: PoolConnection,
+    cmds: SendCommand[],
+    accepted: number[],
+    targets: Map<number, Target>,
+    outcomes: (Outcome | undefined)[],
+    checkFriends: boolean,
+  ): Promise<void> {
+    const counts = new Map<number, number>();
+    for (const i of accepted) {
+      const conversationId = (targets.get(i) as Target).conversationId;
+      counts.set(conversationId, (counts.get(conversationId) ?? 0) + 1);
     }
+    const ids = [...counts.keys()].sort((a, b) => a - b);
+    const cases = ids.map(() => 'WHEN ? THEN ?').join(' ');
+    const caseArgs = ids.flatMap((id) => [id, counts.get(id) as number]);
 
-    // Friend pairs to check: explicit `to`, and the peer of every direct conversation.
-    const pairs = new Map<number, { sender: number; peer: number; conversationId?: number }>();
-    for (const i of fresh) {
+    const now = Date.now();
+    const createdAt = new Date(now);
+    // offset = how many messages of the same conversation follow this one in the batch.
+    const placed = new Map<number, number>();
+    const offsets: number[] = [];
+    const rows: unknown[][] = [];
+    for (const i of accepted) {
       const cmd = cmds[i] as SendCommand;
-      if (cmd.to !== undefined) {
-        pairs.set(i, { sender: cmd.senderUid, peer: cmd.to });
-        continue;
-      }
-      const conv = members.get(cmd.conversationId as number);
-      if (!conv || !conv.uids.includes(cmd.senderUid)) {
-        outcomes[i] = new ParleyError('NOT_MEMBER', 'You are not a member of this conversation');
-        continue;
-      }
-      const recipients = conv.uids.filter((u) => u !== cmd.senderUid);
-      if (conv.kind === 'direct') {
-        const peer = recipients[0];
-        if (peer === undefined) {
-          outcomes[i] = new ParleyError('NOT_FRIENDS');
-          continue;
-        }
-        pairs.set(i, { sender: cmd.senderUid, peer, conversationId: cmd.conversationId as number });
-      } else {
-        targets.set(i, { conversationId: cmd.conversationId as number, recipients });
-      }
+      const conversationId = (targets.get(i) as Target).conversationId;
+      const k = (placed.get(conversationId) ?? 0) + 1;
+      placed.set(conversationId, k);
+      const offset = (counts.get(conversationId) as number) - k;
+      offsets.push(offset);
+      const peer = cmd.to ?? (targets.get(i) as Target).recipients[0] ?? 0;
+      const byId = cmd.conversationId !== undefined ? 1 : 0;
+      rows.push([conversationId, offset, cmd.senderUid, peer, byId, cmd.clientMsgId, cmd.type, cmd.body, createdAt]);
+    }
+    const values = derivedRows(['c', 'o', 's', 'f', 'k', 'm', 't', 'b', 'a'], rows);
+    // Fast path: the conversation comes from the friendship row itself, and for a send addressed by
+    // id also needs the sender's membership: NULL (an error, the whole batch refused) without them.
+    const conversation = checkFriends ? 'CASE WHEN g.k = 0 OR cm.user_id IS NOT NULL THEN fs.conversation_id END' : 'g.c';
+    const friendJoin = checkFriends
+      ? `LEFT JOIN friendships fs ON fs.user_id = g.s AND fs.friend_id = g.f AND fs.conversation_id = g.c
+         LEFT JOIN conversation_members cm ON g.k = 1 AND cm.conversation_id = g.c AND cm.user_id = g.s`
+      : '';
+
+    let results: unknown[];
+    try {
+      [results] = (await conn.query(
+        `SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+         START TRANSACTION;
+         UPDATE conversations SET max_seq = max_seq + CASE id ${cases} END WHERE id IN (?) ORDER BY id;
+         INSERT INTO messages (conversation_id, seq, sender_uid, client_msg_id, type, body, created_at)
+           SELECT ${conversation}, cv.max_seq - g.o, g.s, g.m, g.t, g.b, g.a
+             FROM (${values.sql}) g ${friendJoin} LEFT JOIN conversations cv ON cv.id = g.c;
+         SELECT id, max_seq FROM conversations WHERE id IN (?);
+         COMMIT`,
+        [...caseArgs, ids, ...values.args, ids],
+      )) as unknown as [unknown[]];
+    } catch (err) {
+      // A connection that cannot even roll back is dropped: a transaction left open on it would be
+      // committed by the next START TRANSACTION.
+      await conn.query('ROLLBACK').catch(() => conn.destroy());
+      throw err;
     }
 
-    if (pairs.size > 0) {
-      const unique = new Map<string, [number, number]>();
-      for (const p of pairs.values()) unique.set(`${p.sender}:${p.peer}`, [p.sender, p.peer]);
-      // A join with a derived table: point lookups, where a long (a, b) IN list makes the optimizer crawl.
-      const wanted = derivedRows(['u', 'f'], [...unique.values()]);
-      const [rows] = await conn.query<RowDataPacket[]>(
-        `WITH p AS (${wanted.sql}) SELECT fs.user_id, fs.friend_id, fs.conversation_id FROM p JOIN friendships fs ON fs.user_id = p.u AND fs.friend_id = p.f`,
-        wanted.args,
-      );
-      const friendships = new Map<string, number>();
-      for (const row of rows) friendships.set(`${Number(row.user_id)}:${Number(row.friend_id)}`, Number(row.conversation_id));
-      for (const [i, p] of pairs) {
-        const conversationId = friendships.get(`${p.sender}:${p.peer}`);
-        if (conversationId === undefined || (p.conversationId !== undefined && p.conversationId !== conversationId)) {
-          outcomes[i] = new ParleyError('NOT_FRIENDS');
-          continue;
-        }
-        targets.set(i, { conversationId, recipients: [p.peer] });
-      }
+    const inserted = (results[3] as ResultSetHeader).affectedRows;
+    const maxima = new Map<number, number>();
+    for (const row of results[4] as RowDataPacket[]) maxima.set(Number(row.id), Number(row.max_seq));
+    if (inserted !== accepted.length || maxima.size !== ids.length) {
+      // Cannot happen (a missing row fails the INSERT); never ack what we cannot vouch for.
+      throw new Error(`message batch wrote ${inserted} of ${accepted.length} rows in ${maxima.size} of ${ids.length} conversations`);
     }
-    return targets;
+    accepted.forEach((i, n) => {
+      const cmd = cmds[i] as SendCommand;
+      const target = targets.get(i) as Target;
+      const seq = (maxima.get(target.conversationId) as number) - (offsets[n] as number);
+      outcomes[i] = {
+        message: { conversationId: target.conversationId, seq, senderUid: cmd.senderUid, clientMsgId: cmd.clientMsgId, type: cmd.type, body: cmd.body, serverTime: now },
+        duplicate: false,
+        recipients: target.recipients,
+      };
+    });
   }
+}
+
+function directKey(cmd: SendCommand): string {
+  return cmd.to !== undefined ? `${cmd.senderUid}>${cmd.to}` : `${cmd.senderUid}@${cmd.conversationId}`;
+}
+
+interface AuthFacts {
+  /** Conversation id → kind and member uids (conversations addressed by id). */
+  members: Map<number, { kind: string; uids: number[] }>;
+  /** `sender:friend` → the friendship's conversation. */
+  friendships: Map<string, number>;
+}
+
+/**
+ * Decides where each fresh send goes. `to`: the friendship row gives the conversation. A
+ * conversation id: the sender must be a member, and in a direct conversation still a friend of the
+ * other member. Refusals are written into outcomes.
+ */
+function authorize(cmds: SendCommand[], fresh: number[], facts: AuthFacts, outcomes: (Outcome | undefined)[]): Map<number, Target> {
+  const targets = new Map<number, Target>();
+  for (const i of fresh) {
+    const cmd = cmds[i] as SendCommand;
+    if (cmd.to !== undefined) {
+      const conversationId = facts.friendships.get(`${cmd.senderUid}:${cmd.to}`);
+      if (conversationId === undefined) outcomes[i] = new ParleyError('NOT_FRIENDS');
+      else targets.set(i, { conversationId, recipients: [cmd.to] });
+      continue;
+    }
+    const conv = facts.members.get(cmd.conversationId as number);
+    if (!conv || !conv.uids.includes(cmd.senderUid)) {
+      outcomes[i] = new ParleyError('NOT_MEMBER', 'You are not a member of this conversation');
+      continue;
+    }
+    const recipients = conv.uids.filter((u) => u !== cmd.senderUid);
+    if (conv.kind === 'direct') {
+      const peer = recipients[0];
+      if (peer === undefined || facts.friendships.get(`${cmd.senderUid}:${peer}`) !== cmd.conversationId) {
+        outcomes[i] = new ParleyError('NOT_FRIENDS');
+        continue;
+      }
+      targets.set(i, { conversationId: cmd.conversationId as number, recipients: [peer] });
+    } else {
+      targets.set(i, { conversationId: cmd.conversationId as number, recipients });
+    }
+  }
+  return targets;
 }
 
 interface Target {

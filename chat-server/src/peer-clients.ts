@@ -23,6 +23,12 @@ export interface PeerClientsOptions {
   kickDeadlineMs?: number;
   /** Frames per Deliver call at most; a larger batch is split. */
   maxFramesPerCall?: number;
+
+  /**
+   * Frames a peer did not deliver: their users were not connected there (a stale route), or the
+   * call failed. The notifier may route them again.
+   */
+  onUndelivered?: (serverId: string, frames: PeerFrame[]) => void;
 }
 
 interface Peer {
@@ -120,11 +126,25 @@ export class PeerClients {
       }
       const target = peer;
       const reply = await unary<DeliverReply__Output>((opts, cb) => target.client.Deliver({ fromServer: selfId, frames }, opts, cb), this.deliverDeadlineMs);
-      if (reply.offlineUids.length > 0) logger.debug({ server: serverId, offline: reply.offlineUids.length }, 'stale routes on peer');
+      if (reply.offlineUids.length > 0) {
+        logger.debug({ server: serverId, offline: reply.offlineUids.length }, 'stale routes on peer');
+        const offline = new Set(reply.offlineUids.map(Number));
+        this.undelivered(serverId, frames.filter((f) => offline.has(Number(f.uid))));
+      }
     } catch (err) {
       // Pushes are best effort: the messages are stored and the recipients will sync.
       logger.warn({ server: serverId, frames: frames.length, err: toParleyError(err).message }, 'deliver to peer failed');
       if (peer) this.onFailure(serverId, peer, err);
+      this.undelivered(serverId, frames);
+    }
+  }
+
+  private undelivered(serverId: string, frames: PeerFrame[]): void {
+    if (frames.length === 0 || this.closed || !this.options.onUndelivered) return;
+    try {
+      this.options.onUndelivered(serverId, frames);
+    } catch (err) {
+      this.options.logger.warn({ err }, 'onUndelivered failed');
     }
   }
 

@@ -8,17 +8,21 @@ import { MessageCommitter, type SendCommand, type SendResult } from '../src/mess
 import { befriend, createGroup, createUser } from './support/fixtures';
 
 let env: TestEnv;
+/** The committer's pool: multi-statement, as the chat server creates it. */
+let commitPool: MysqlPool;
 
 before(async () => {
   env = await createTestEnv();
+  commitPool = createMysqlPool(env.config.mysql, { multipleStatements: true });
 });
 
 after(async () => {
+  await commitPool.end();
   await env.cleanup();
 });
 
 function committer(overrides: Partial<ConstructorParameters<typeof MessageCommitter>[0]> = {}): MessageCommitter {
-  return new MessageCommitter({ pool: env.pool, intervalMs: 2, maxBatch: 256, logger: env.logger, ...overrides });
+  return new MessageCommitter({ pool: commitPool, intervalMs: 2, maxBatch: 256, logger: env.logger, ...overrides });
 }
 
 async function storedSeqs(conversationId: number): Promise<number[]> {
@@ -91,7 +95,7 @@ describe('MessageCommitter', () => {
     for (let i = 0; i < 6; i++) members.push(await createUser(env.pool));
     const group = await createGroup(env.pool, members);
     // Two committers on separate pools stand for two chat servers writing the same conversation.
-    const pool2 = createMysqlPool(env.config.mysql);
+    const pool2 = createMysqlPool(env.config.mysql, { multipleStatements: true });
     try {
       const servers = [committer({ maxBatch: 7, lanes: 3 }), committer({ pool: pool2, maxBatch: 13, intervalMs: 0, lanes: 2 })];
       const perSender = 60;
@@ -139,7 +143,7 @@ describe('MessageCommitter', () => {
     assert.equal(later.message.body, 'same');
     assert.equal(later.message.serverTime, first.message.serverTime);
     // The same key on two servers at once: one row, one seq for both.
-    const pool2 = createMysqlPool(env.config.mysql);
+    const pool2 = createMysqlPool(env.config.mysql, { multipleStatements: true });
     try {
       const other = committer({ pool: pool2 });
       const [x, y] = await Promise.all([c.submit(text(a, { to: b }, 'race')), other.submit(text(a, { to: b }, 'race'))]);
@@ -154,6 +158,51 @@ describe('MessageCommitter', () => {
     assert.notEqual(lower.message.seq, upper.message.seq);
     assert.equal([lower, upper].filter((r) => r.duplicate).length, 0);
     assert.deepEqual(await storedSeqs(conv), [1, 2, 3, 4]);
+  });
+
+  it('takes the one-round-trip path for known pairs and still catches resends and lost friendships', async () => {
+    const [a, b] = [await createUser(env.pool), await createUser(env.pool)];
+    const conv = await befriend(env.pool, a, b);
+    const c = committer();
+    // The first batch learns the pair; the next ones use the remembered conversation.
+    const first = await c.submit(text(a, { to: b }, 'k1'));
+    const second = await c.submit(text(a, { to: b }, 'k2'));
+    assert.deepEqual([first.message.seq, second.message.seq], [1, 2]);
+    assert.equal(second.message.conversationId, conv);
+    assert.deepEqual(second.recipients, [b]);
+    // A batch mixing a resend of a stored message with new ones: the resend gets its original ack.
+    const [again, k3, k4] = await Promise.all([
+      c.submit(text(a, { to: b }, 'k1', 'other body')),
+      c.submit(text(a, { to: b }, 'k3')),
+      c.submit(text(a, { to: b }, 'k4')),
+    ]);
+    assert.equal(again.duplicate, true);
+    assert.equal(again.message.seq, 1);
+    assert.equal(again.message.body, 'k1');
+    assert.deepEqual([k3.message.seq, k4.message.seq], [3, 4]);
+    // Addressed by conversation id: learned, then remembered (the peer is the push recipient).
+    const byId = [await c.submit(text(b, { conversationId: conv }, 'i1')), await c.submit(text(b, { conversationId: conv }, 'i2'))];
+    assert.deepEqual(byId.map((r) => r.message.seq), [5, 6]);
+    assert.deepEqual(byId[1]?.recipients, [a]);
+    // The friendship goes away behind the committer's back: refused, nothing stored, no seq used.
+    await env.pool.query('DELETE FROM friendships WHERE user_id IN (?, ?)', [a, b]);
+    await assert.rejects(c.submit(text(a, { to: b }, 'k5')), (err: ParleyError) => err.code === 'NOT_FRIENDS');
+    await assert.rejects(c.submit(text(a, { to: b }, 'k6')), (err: ParleyError) => err.code === 'NOT_FRIENDS');
+    await assert.rejects(c.submit(text(b, { conversationId: conv }, 'i3')), (err: ParleyError) => err.code === 'NOT_FRIENDS');
+    assert.deepEqual(await storedSeqs(conv), [1, 2, 3, 4, 5, 6]);
+    assert.equal(await maxSeq(conv), 6);
+  });
+
+  it('cuts a burst of large messages into batches that fit one statement', async () => {
+    const [a, b] = [await createUser(env.pool), await createUser(env.pool)];
+    const conv = await befriend(env.pool, a, b);
+    const c = committer({ maxBatch: 2048, intervalMs: 20 });
+    // 1200 × 16 KiB ≈ 19 MiB: more than MariaDB's default max_allowed_packet (16 MiB) in one statement.
+    const big = 'x'.repeat(16 * 1024);
+    const results = await Promise.all(range(1200).map((n) => c.submit(text(a, { to: b }, `big-${n}`, big))));
+    assert.deepEqual(results.map((r) => r.message.seq), range(1200));
+    assert.equal(await maxSeq(conv), 1200);
+    assert.deepEqual(await storedSeqs(conv), range(1200));
   });
 
   it('writes a burst as one transaction and splits at maxBatch', async () => {
@@ -223,7 +272,7 @@ describe('MessageCommitter', () => {
   });
 
   it('rejects every send when the database is unreachable', async () => {
-    const dead: MysqlPool = createMysqlPool({ ...env.config.mysql, port: 1 }, { connectTimeout: 500 });
+    const dead: MysqlPool = createMysqlPool({ ...env.config.mysql, port: 1 }, { connectTimeout: 500, multipleStatements: true });
     try {
       const c = committer({ pool: dead, attempts: 2 });
       const results = await Promise.allSettled([c.submit(text(1, { to: 2 }, 'a')), c.submit(text(1, { to: 2 }, 'b'))]);

@@ -17,7 +17,7 @@ export const configSchema = {
     user: str('MySQL user'),
     password: str('MySQL password', { default: '', secret: true }),
     database: str('Database name (created by migrations if missing)'),
-    poolSize: int('Connections per server process', { default: 10, min: 1, max: 500 }),
+    poolSize: int('Connections per server process (a chat server adds one per commit lane)', { default: 10, min: 1, max: 500 }),
   },
   redis: {
     host: str('Redis host'),
@@ -62,9 +62,9 @@ export const configSchema = {
   chat: {
     maxFrameBytes: int('Largest TLV frame body a chat server accepts, bytes', { default: 1048576, min: 1024, max: 67108864 }),
     heartbeatSec: int('Clients ping every N seconds; silent for 3N = closed', { default: 20, min: 1, max: 600 }),
-    commitIntervalMs: int('Group commit: longest wait before a batch of messages is written', { default: 2, min: 0, max: 1000 }),
-    commitMaxBatch: int('Group commit: most messages in one write', { default: 256, min: 1, max: 10000 }),
-    commitLanes: int('Group commit: batches written concurrently (a sender always uses the same lane)', { default: 4, min: 1, max: 64 }),
+    commitIntervalMs: int('Group commit: longest wait before a batch of messages is written', { default: 1, min: 0, max: 1000 }),
+    commitMaxBatch: int('Group commit: most messages in one write', { default: 2048, min: 1, max: 10000 }),
+    commitLanes: int('Group commit: batches written concurrently, one connection each (a sender always uses the same lane)', { default: 1, min: 1, max: 64 }),
   },
 } as const satisfies Record<string, SectionSpec>;
 

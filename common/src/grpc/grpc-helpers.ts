@@ -1,3 +1,5 @@
+import type { EventEmitter } from 'node:events';
+import type { Http2Session, Settings } from 'node:http2';
 import type { Server } from '@grpc/grpc-js';
 import { credentials, ServerCredentials, type CallOptions, type ServiceError, type sendUnaryData, type ServerUnaryCall, type ChannelOptions } from '@grpc/grpc-js';
 import { toParleyError, type ParleyError } from '../errors';
@@ -67,4 +69,33 @@ export function shutdownServer(server: Server, graceMs = 2000): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * Raises the HTTP/2 receive windows (per stream and per connection) of a grpc-js server before it
+ * is bound. The default 64 KiB lets a large request (a Deliver of thousands of frames) through only
+ * one window per round trip of WINDOW_UPDATE frames, and when both event loops are busy each of
+ * those round trips is slow: pushes to other servers fell behind at high rates. grpc-js offers
+ * `grpc-node.flow_control_window` for channels only, so this reaches into the server's (private)
+ * http2 options; it returns false, changing nothing, when they are not where grpc-js 1.14 keeps
+ * them (a test guards that).
+ */
+export function widenServerFlowControl(server: Server, windowBytes: number): boolean {
+  const internals = server as unknown as { commonServerOptions?: { settings?: Settings }; http2Servers?: Map<EventEmitter, unknown> };
+  const options = internals.commonServerOptions;
+  const servers = internals.http2Servers;
+  if (typeof options !== 'object' || options === null || !(servers instanceof Map)) return false;
+  options.settings = { ...options.settings, initialWindowSize: windowBytes };
+  const set = servers.set.bind(servers);
+  servers.set = (http2Server, value) => {
+    http2Server.on('session', (session: Http2Session) => {
+      try {
+        session.setLocalWindowSize(windowBytes);
+      } catch {
+        // A session that closed at once: nothing to widen.
+      }
+    });
+    return set(http2Server, value);
+  };
+  return true;
 }
