@@ -1,6 +1,7 @@
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ParleyError, type Logger, type MysqlPool } from '@parley/common';
 import type { ChatMessage, ChatMessageType } from '@parley/protocol';
+import { toMessage, type MessageRow } from './message-row';
 import { derivedRows } from './sql-rows';
 
 /** One message to store, as the sender addressed it (exactly one of `to` / `conversationId`). */
@@ -51,15 +52,9 @@ interface Lane {
   loop: Promise<void> | undefined;
 }
 
-interface MessageRow extends RowDataPacket {
+/** A stored message found for the batch entry `i`. */
+interface StoredRow extends MessageRow {
   i: number;
-  conversation_id: number;
-  seq: number;
-  sender_uid: number;
-  client_msg_id: string;
-  type: ChatMessageType;
-  body: string;
-  created_at: Date | null;
 }
 
 const ER_DUP_ENTRY = 1062;
@@ -420,7 +415,7 @@ export class MessageCommitter {
     // One statement answers its rows; several answer one result per statement.
     const results = (statements.length === 1 ? [raw] : raw) as RowDataPacket[][];
     let next = 0;
-    const storedRows = results[next++] as MessageRow[];
+    const storedRows = results[next++] as StoredRow[];
     const memberRows = conversationIds.length > 0 ? (results[next++] as RowDataPacket[]) : [];
     const friendRows: RowDataPacket[] = [];
     if (pairs.size > 0) friendRows.push(...(results[next++] as RowDataPacket[]));
@@ -428,15 +423,7 @@ export class MessageCommitter {
 
     for (const row of storedRows) {
       outcomes[Number(row.i)] = {
-        message: {
-          conversationId: Number(row.conversation_id),
-          seq: Number(row.seq),
-          senderUid: Number(row.sender_uid),
-          clientMsgId: String(row.client_msg_id),
-          type: row.type,
-          body: String(row.body),
-          serverTime: (row.created_at as Date).getTime(),
-        },
+        message: toMessage(row),
         duplicate: true,
         recipients: [],
       };

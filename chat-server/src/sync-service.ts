@@ -4,7 +4,6 @@ import {
   DEFAULT_HISTORY_LIMIT,
   DEFAULT_PULL_LIMIT,
   type ChatMessage,
-  type ChatMessageType,
   type ConversationState,
   type HistoryReq,
   type HistoryResp,
@@ -13,6 +12,7 @@ import {
   type SyncReq,
   type SyncResp,
 } from '@parley/protocol';
+import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './message-row';
 import type { RequestContext } from './request-context';
 
 /**
@@ -20,30 +20,6 @@ import type { RequestContext } from './request-context';
  * its worst case passes this, so even bodies made entirely of escaped characters fit.
  */
 export const PAGE_BUDGET_BYTES = 12 * 1024 * 1024;
-
-interface MessageRow extends RowDataPacket {
-  conversation_id: number;
-  seq: number;
-  sender_uid: number;
-  client_msg_id: string;
-  type: ChatMessageType;
-  body: string;
-  created_at: Date;
-}
-
-const MESSAGE_COLUMNS = 'conversation_id, seq, sender_uid, client_msg_id, type, body, created_at';
-
-function toMessage(row: MessageRow): ChatMessage {
-  return {
-    conversationId: Number(row.conversation_id),
-    seq: Number(row.seq),
-    senderUid: Number(row.sender_uid),
-    clientMsgId: String(row.client_msg_id),
-    type: row.type,
-    body: String(row.body),
-    serverTime: row.created_at.getTime(),
-  };
-}
 
 /** Upper bound of a message's JSON size: each UTF-16 unit is at most 6 bytes once escaped. */
 function worstCaseBytes(m: ChatMessage): number {
