@@ -1,4 +1,4 @@
-import type { Logger, PeerFrame } from '@parley/common';
+import { isLive, parseRecord, RedisKeys, type Logger, type PeerFrame, type Redis } from '@parley/common';
 import { encodeFrameRaw } from '@parley/protocol';
 import type { PeerClients } from './peer-clients';
 import type { RouteStore } from './route-store';
@@ -38,6 +38,9 @@ export interface ClusterNotifierDeps {
   routes: RouteStore;
   peers: PeerClients;
   logger: Logger;
+  /** The status registry (RedisKeys.chatServers) tells which servers are alive, for online state. */
+  redis: Redis;
+  reportIntervalSec: number;
   /** How long a user's route (the server it is on) is reused without asking Redis again. */
   routeCacheMs?: number;
 }
@@ -99,12 +102,30 @@ export class ClusterNotifier implements UserNotifier {
       else unknown.push(uid);
     }
     const routes = await this.deps.routes.lookupMany(unknown);
+    const elsewhere = [...routes.values()].some((r) => r.server !== this.deps.serverId);
+    const silent = elsewhere ? await this.silentServers() : new Set<string>();
     for (const uid of unknown) {
       const route = routes.get(uid);
-      // A route naming this server without a local session is stale (or a login in progress).
-      out.set(uid, route !== undefined && route.server !== this.deps.serverId);
+      // A route naming this server without a local session is stale (or a login in progress); one
+      // naming a server that stopped reporting (it crashed) is stale until its TTL runs out.
+      out.set(uid, route !== undefined && route.server !== this.deps.serverId && !silent.has(route.server));
     }
     return out;
+  }
+
+  /**
+   * Ids of the chat servers the status registry knows but that stopped reporting (the status-server's
+   * liveness rule). A server it has no record of is not counted as dead.
+   */
+  private async silentServers(): Promise<Set<string>> {
+    const records = await this.deps.redis.hgetall(RedisKeys.chatServers);
+    const now = Date.now();
+    const silent = new Set<string>();
+    for (const [id, raw] of Object.entries(records)) {
+      const record = parseRecord(raw);
+      if (record && !isLive(record, now, this.deps.reportIntervalSec)) silent.add(id);
+    }
+    return silent;
   }
 
   /** Waits until every remote push handed in so far has been queued to its peer. */

@@ -65,7 +65,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
     logger,
     onUndelivered: (server, frames) => notifier.undelivered(server, frames),
   });
-  const notifier = new ClusterNotifier({ serverId: id, registry, routes, peers, logger });
+  const notifier = new ClusterNotifier({ serverId: id, registry, routes, peers, logger, redis, reportIntervalSec: config.status.reportIntervalSec });
   const committer = new MessageCommitter({
     pool: commitPool,
     intervalMs: config.chat.commitIntervalMs,

@@ -9,6 +9,7 @@ export * from './mysql/migrator';
 export * from './redis/redis-client';
 export * from './redis/redis-keys';
 export * from './redis/chat-server-address';
+export * from './redis/chat-server-liveness';
 export * from './redis/token-store';
 export * from './grpc/grpc-errors';
 export * from './grpc/grpc-helpers';

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { MsgId, type ChatClient, type SendAck } from '@parley/protocol';
 import { Cluster, type ChatEndpoint } from '../src/cluster';
+import { RedisKeys } from '@parley/common';
 import { befriend, createUser, login, routeOf, waitForClose, type TestUser } from './support/chat-fixtures';
 import { SyncingClient } from './support/syncing-client';
 
@@ -73,6 +74,13 @@ async function assertNothingLost(sender: Sender, receiver: SyncingClient): Promi
   for (const m of got) assert.equal(stored.get(m.clientMsgId), m.seq);
 }
 
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !(await check()); ) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function restart(id: string): Promise<ChatEndpoint> {
   await cluster.startProcess('chat', id);
   return cluster.chatEndpoint(id);
@@ -140,6 +148,29 @@ describe('chat server failover', () => {
     await assertNothingLost(sender, receiver);
     await Promise.all([again.close(), receiver.close()]);
     await restart('chat1');
+  });
+
+  it('shows a friend on a crashed server as offline once that server stops reporting', async () => {
+    const status = await cluster.startProcess('status');
+    try {
+      const [a, b] = [await createUser(cluster), await createUser(cluster)];
+      await befriend(cluster, a.uid, b.uid);
+      const onChat1 = await login(chat1(), b);
+      const watcher = await login(chat2(), a);
+      const online = async () => (await watcher.request(MsgId.FriendListReq, {})).friends.find((f) => f.uid === b.uid)?.online;
+      // The status registry learns about chat1 from its load reports (every second here).
+      await until(async () => (await cluster.env.redis.hexists(RedisKeys.chatServers, 'chat1')) === 1, 5000, 'chat1 in the registry');
+      assert.equal(await online(), true);
+      await cluster.stopProcess('chat1', 'SIGKILL');
+      onChat1.destroy();
+      // Its route outlives it (TTL), but after 3 silent report intervals the friend shows offline.
+      assert.equal((await routeOf(cluster, b.uid)).server, 'chat1');
+      await until(async () => (await online()) === false, 8000, 'friend shown offline');
+      await watcher.close();
+    } finally {
+      await cluster.stopProcess(status.name);
+      await restart('chat1');
+    }
   });
 
   it('delivers across servers again after a peer restarts', async () => {

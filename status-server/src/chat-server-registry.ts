@@ -6,11 +6,11 @@
  * Liveness: a server is live while its last report is younger than STALE_AFTER_INTERVALS report intervals;
  * a server silent for FORGET_AFTER_INTERVALS is removed by prune().
  */
-import { RedisKeys, type ChatServerRecord, type Redis } from '@parley/common';
+import { isLive, parseRecord, RedisKeys, STALE_AFTER_INTERVALS, type ChatServerRecord, type Redis } from '@parley/common';
+
+export { isLive, parseRecord, STALE_AFTER_INTERVALS } from '@parley/common';
 import { PENDING_KEY, pickChatServer, type PickResult } from './server-picker';
 
-/** Silent for this many report intervals = no longer chosen. */
-export const STALE_AFTER_INTERVALS = 3;
 /** Silent for this many report intervals = removed from the registry. */
 export const FORGET_AFTER_INTERVALS = 12;
 
@@ -53,26 +53,6 @@ return removed
 
 interface RedisWithPrune extends Redis {
   parleyPruneChatServers(records: string, pending: string, now: number, forgetAfterMs: number): Promise<string[]>;
-}
-
-/** Parses one stored record; undefined when it is not a well-formed record. */
-export function parseRecord(raw: string): ChatServerRecord | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  const rec = value as Partial<ChatServerRecord> | null;
-  const s = rec?.server;
-  if (!rec || !s || typeof s.id !== 'string' || typeof s.host !== 'string' || typeof s.tcpPort !== 'number' || typeof s.grpcPort !== 'number') return undefined;
-  if (typeof rec.connections !== 'number' || typeof rec.lastReportMs !== 'number' || typeof rec.draining !== 'boolean') return undefined;
-  return { server: { id: s.id, host: s.host, tcpPort: s.tcpPort, grpcPort: s.grpcPort }, connections: rec.connections, lastReportMs: rec.lastReportMs, draining: rec.draining };
-}
-
-/** The liveness rule (the pick script applies the same one). */
-export function isLive(record: Pick<ChatServerRecord, 'lastReportMs'>, nowMs: number, reportIntervalSec: number): boolean {
-  return nowMs - record.lastReportMs < STALE_AFTER_INTERVALS * reportIntervalSec * 1000;
 }
 
 export class ChatServerRegistry {
