@@ -176,9 +176,7 @@ export class ClusterNotifier implements UserNotifier {
       if (!route || route.server === failedServer || route.server === serverId) continue;
       this.remember(uid, route.server);
       this.resent.add(f);
-      let list = byServer.get(route.server);
-      if (!list) byServer.set(route.server, (list = []));
-      list.push(f);
+      append(byServer, route.server, f);
     }
     for (const [server, list] of byServer) peers.enqueue(server, list);
   }
@@ -212,7 +210,7 @@ export class ClusterNotifier implements UserNotifier {
         if (route.server !== serverId) this.remember(uid, route.server);
       }
     }
-    const byServer = new Map<string, { uid: number; msgId: number; body: Buffer }[]>();
+    const byServer = new Map<string, PeerFrame[]>();
     for (const item of items) {
       const server = servers.get(item.uid);
       if (server === undefined) continue;
@@ -221,13 +219,14 @@ export class ClusterNotifier implements UserNotifier {
         this.deps.registry.get(item.uid)?.write(item.payload.frame);
         continue;
       }
-      let list = byServer.get(server);
-      if (!list) {
-        list = [];
-        byServer.set(server, list);
-      }
-      list.push({ uid: item.uid, msgId: item.payload.msgId, body: item.payload.json });
+      append(byServer, server, { uid: item.uid, msgId: item.payload.msgId, body: item.payload.json });
     }
     for (const [server, frames] of byServer) peers.enqueue(server, frames);
   }
+}
+
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

@@ -333,9 +333,9 @@ export class MessageCommitter {
     const keys = new Set<string>();
     for (let i = 0; i < cmds.length; i++) {
       const cmd = cmds[i] as SendCommand;
-      const known = this.direct.get(directKey(cmd));
+      const known = this.direct.get(addressKey(cmd));
       if (known === undefined) return undefined;
-      const key = `${cmd.senderUid}\u0000${cmd.clientMsgId}`;
+      const key = idempotencyKey(cmd);
       if (keys.has(key)) return undefined;
       keys.add(key);
       targets.set(i, { conversationId: known.conversationId, recipients: [known.peer] });
@@ -348,7 +348,7 @@ export class MessageCommitter {
     if (this.direct.size >= CONVERSATION_CACHE_MAX) this.direct.clear();
     for (const i of fresh) {
       const cmd = cmds[i] as SendCommand;
-      const key = directKey(cmd);
+      const key = addressKey(cmd);
       const target = targets.get(i);
       const direct = cmd.to !== undefined || facts.members.get(cmd.conversationId as number)?.kind === 'direct';
       const peer = target?.recipients[0];
@@ -369,10 +369,9 @@ export class MessageCommitter {
     outcomes: (Outcome | undefined)[],
   ): Promise<{ repeats: Map<number, number>; fresh: number[]; facts: AuthFacts }> {
     const repeats = new Map<number, number>();
-    // client_msg_id is ascii_bin: byte equality here is exactly the unique key's equality.
     const firstByKey = new Map<string, number>();
     cmds.forEach((cmd, i) => {
-      const key = `${cmd.senderUid}\u0000${cmd.clientMsgId}`;
+      const key = idempotencyKey(cmd);
       const first = firstByKey.get(key);
       if (first === undefined) firstByKey.set(key, i);
       else repeats.set(i, first);
@@ -541,8 +540,14 @@ export class MessageCommitter {
   }
 }
 
-function directKey(cmd: SendCommand): string {
+/** How a send is addressed: `sender>to` or `sender@conversation` (the key of remembered targets). */
+function addressKey(cmd: SendCommand): string {
   return cmd.to !== undefined ? `${cmd.senderUid}>${cmd.to}` : `${cmd.senderUid}@${cmd.conversationId}`;
+}
+
+/** The unique key (sender_uid, client_msg_id); the column is ascii_bin, so string equality is its equality. */
+function idempotencyKey(cmd: SendCommand): string {
+  return `${cmd.senderUid}\u0000${cmd.clientMsgId}`;
 }
 
 interface AuthFacts {
