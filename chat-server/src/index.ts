@@ -11,28 +11,28 @@ import {
   type ServerContext,
 } from '@parley/common';
 import { MsgId, msgName } from '@parley/protocol';
-import { ClientConnection, type ConnectionHandlers } from './client-connection';
-import { ClusterNotifier } from './cluster-notifier';
-import { DeliveredAckWriter } from './delivered-ack-writer';
+import { ClientConnection, type ConnectionHandlers } from './session/client-connection';
+import { ClusterNotifier } from './cluster/cluster-notifier';
+import { DeliveredAckWriter } from './messaging/delivered-ack-writer';
 import { createFriendHandlers } from './friends';
-import { HeartbeatSweeper } from './heartbeat-sweeper';
-import { LoadReporter } from './load-reporter';
-import { LoginHandler } from './login-handler';
-import { MessageCommitter } from './message-committer';
-import { MessageService, pushCommitted } from './message-service';
-import { addPeerService } from './peer-service';
-import { PeerClients } from './peer-clients';
-import { RequestRouter } from './request-router';
-import { RouteStore } from './route-store';
-import { SessionRegistry } from './session-registry';
-import { SyncService } from './sync-service';
-import { TcpListener } from './tcp-listener';
-import { WriteScheduler } from './write-scheduler';
+import { HeartbeatSweeper } from './session/heartbeat-sweeper';
+import { LoadReporter } from './cluster/load-reporter';
+import { LoginHandler } from './session/login-handler';
+import { MessageCommitter } from './messaging/message-committer';
+import { MessageService, pushCommitted } from './messaging/message-service';
+import { addPeerService } from './cluster/peer-service';
+import { PeerClients } from './cluster/peer-clients';
+import { RequestRouter } from './session/request-router';
+import { RouteStore } from './cluster/route-store';
+import { SessionRegistry } from './session/session-registry';
+import { SyncService } from './messaging/sync-service';
+import { TcpListener } from './session/tcp-listener';
+import { WriteScheduler } from './session/write-scheduler';
 
-export type { RequestContext } from './request-context';
-export type { UserNotifier } from './user-notifier';
-export { MessageCommitter, type SendCommand, type SendResult } from './message-committer';
-export { RouteStore, type Route } from './route-store';
+export type { RequestContext } from './session/request-context';
+export type { UserNotifier } from './cluster/user-notifier';
+export { MessageCommitter, type SendCommand, type SendResult } from './messaging/message-committer';
+export { RouteStore, type Route } from './cluster/route-store';
 
 /** Output a client may leave unread before it is dropped. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { MysqlPool } from '@parley/common';
-import type { RequestContext } from '../src/request-context';
-import type { UserNotifier } from '../src/user-notifier';
+import type { RequestContext } from '../src/session/request-context';
+import type { UserNotifier } from '../src/cluster/user-notifier';
 
 /** Shared by the friend-*.test.ts files (not a test file itself). */
 

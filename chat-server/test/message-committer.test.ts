@@ -4,7 +4,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import type { ParleyError} from '@parley/common';
 import { createMysqlPool, type MysqlPool } from '@parley/common';
 import { createTestEnv, type TestEnv } from '@parley/common/testing';
-import { MessageCommitter, type SendCommand, type SendResult } from '../src/message-committer';
+import { MessageCommitter, type SendCommand, type SendResult } from '../src/messaging/message-committer';
 import { befriend, createGroup, createUser } from './support/fixtures';
 
 let env: TestEnv;

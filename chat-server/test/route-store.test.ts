@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RedisKeys } from '@parley/common';
 import { createTestEnv, type TestEnv } from '@parley/common/testing';
-import { RouteStore } from '../src/route-store';
+import { RouteStore } from '../src/cluster/route-store';
 
 let env: TestEnv;
 

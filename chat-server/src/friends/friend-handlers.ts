@@ -17,8 +17,8 @@ import {
   type SearchUserReq,
   type SearchUserResp,
 } from '@parley/protocol';
-import type { RequestContext } from '../request-context';
-import type { UserNotifier } from '../user-notifier';
+import type { RequestContext } from '../session/request-context';
+import type { UserNotifier } from '../cluster/user-notifier';
 import { FriendService } from './friend-service';
 
 export interface FriendHandlerDeps {

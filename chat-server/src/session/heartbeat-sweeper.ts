@@ -2,7 +2,7 @@ import type { Logger } from '@parley/common';
 import { HEARTBEAT_MISSES_BEFORE_CLOSE } from '@parley/protocol';
 import type { ClientConnection } from './client-connection';
 import { kickConnection } from './login-handler';
-import type { RouteStore } from './route-store';
+import type { RouteStore } from '../cluster/route-store';
 import type { SessionRegistry } from './session-registry';
 
 export interface HeartbeatSweeperOptions {

@@ -2,7 +2,7 @@ import { isLive, parseRecord, RedisKeys, type Logger, type PeerFrame, type Redis
 import { encodeFrameRaw } from '@parley/protocol';
 import type { PeerClients } from './peer-clients';
 import type { RouteStore } from './route-store';
-import type { SessionRegistry } from './session-registry';
+import type { SessionRegistry } from '../session/session-registry';
 import type { UserNotifier } from './user-notifier';
 
 /**

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { toParleyError, validateToken, type Logger, type Redis } from '@parley/common';
 import { encodeFrame, KickReason, MsgId, type LoginReq } from '@parley/protocol';
 import type { ClientConnection } from './client-connection';
-import type { PeerClients } from './peer-clients';
-import type { RouteStore } from './route-store';
+import type { PeerClients } from '../cluster/peer-clients';
+import type { RouteStore } from '../cluster/route-store';
 import type { SessionRegistry } from './session-registry';
 
 export interface LoginDeps {

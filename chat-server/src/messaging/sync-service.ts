@@ -13,7 +13,7 @@ import {
   type SyncResp,
 } from '@parley/protocol';
 import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './message-row';
-import type { RequestContext } from './request-context';
+import type { RequestContext } from '../session/request-context';
 
 /**
  * Worst-case JSON bytes of a page. The client accepts 16 MiB frames; a page stops growing once

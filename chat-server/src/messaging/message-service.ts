@@ -1,8 +1,8 @@
 import { ParleyError, type Logger } from '@parley/common';
 import { MsgId, type SendAck, type SendReq } from '@parley/protocol';
-import { Payload, type ClusterNotifier, type Delivery } from './cluster-notifier';
+import { Payload, type ClusterNotifier, type Delivery } from '../cluster/cluster-notifier';
 import type { MessageCommitter, SendResult } from './message-committer';
-import type { RequestContext } from './request-context';
+import type { RequestContext } from '../session/request-context';
 
 /**
  * SendReq: hands the message to the group committer, answers SendAck once it is committed, and

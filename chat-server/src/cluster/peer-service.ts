@@ -10,8 +10,8 @@ import {
 } from '@parley/common';
 import type { Server } from '@grpc/grpc-js';
 import { encodeFrameRaw, isServerFrameId, KickReason } from '@parley/protocol';
-import { kickConnection } from './login-handler';
-import type { SessionRegistry } from './session-registry';
+import { kickConnection } from '../session/login-handler';
+import type { SessionRegistry } from '../session/session-registry';
 
 /**
  * The ChatPeer service other chat servers call: Deliver hands ready frames to users connected
