@@ -97,7 +97,11 @@ export const ConversationStateSchema = z.object({
   conversationId: ConversationIdSchema,
   kind: ConversationKindSchema,
   peerUid: UidSchema.optional(),
+  /** For group conversations: the group's id (GroupInfoReq and the other group requests take it). */
+  groupId: z.int().positive().optional(),
   maxSeq: SeqCursorSchema,
   ackedSeq: SeqCursorSchema,
+  /** Set when the user left or was removed: maxSeq stops at that seq, nothing later can be read. */
+  left: z.boolean().optional(),
 });
 export type ConversationState = z.infer<typeof ConversationStateSchema>;

@@ -41,6 +41,10 @@ export const ErrorCodes = {
   LOGIN_REQUIRED: { httpStatus: 401, message: 'The first frame must be Login' },
   ALREADY_LOGGED_IN: { httpStatus: 409, message: 'This connection is already logged in' },
   REQUEST_NOT_PENDING: { httpStatus: 409, message: 'That friend request has already been answered' },
+
+  GROUP_FULL: { httpStatus: 409, message: 'The group has reached its member limit' },
+  OWNER_MUST_TRANSFER: { httpStatus: 409, message: 'The owner must transfer ownership (or dissolve the group) before leaving' },
+  INVITE_NOT_PENDING: { httpStatus: 409, message: 'That invitation has already been answered' },
 } as const satisfies Record<string, { httpStatus: number; message: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

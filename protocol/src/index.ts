@@ -7,6 +7,7 @@ export * from './tlv-encoder';
 export * from './tlv-decoder';
 export * from './message-ids';
 export * from './entity-schemas';
+export * from './group-schemas';
 export * from './message-schemas';
 export * from './message-codec';
 export * from './chat-client';

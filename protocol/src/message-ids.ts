@@ -1,6 +1,6 @@
 /**
  * Message ids of the chat protocol. Ids are stable wire API: add new ones, never renumber.
- * Blocks of ten group a feature (1x session, 2x friends, 4x messaging) to leave room to grow.
+ * Blocks of ten group a feature (1x session, 2x friends, 4x messaging, 6x–8x groups) to leave room to grow.
  */
 export const MsgId = {
   Error: 1,
@@ -36,6 +36,30 @@ export const MsgId = {
   PullResp: 47,
   HistoryReq: 48,
   HistoryResp: 49,
+
+  GroupCreateReq: 60,
+  GroupCreateResp: 61,
+  GroupInviteReq: 62,
+  GroupInviteResp: 63,
+  GroupApproveReq: 64,
+  GroupApproveResp: 65,
+  GroupLeaveReq: 66,
+  GroupLeaveResp: 67,
+  GroupRemoveReq: 68,
+  GroupRemoveResp: 69,
+  GroupUpdateReq: 70,
+  GroupUpdateResp: 71,
+  GroupRoleReq: 72,
+  GroupRoleResp: 73,
+  GroupTransferReq: 74,
+  GroupTransferResp: 75,
+  GroupDissolveReq: 76,
+  GroupDissolveResp: 77,
+  GroupListReq: 78,
+  GroupListResp: 79,
+  GroupInfoReq: 80,
+  GroupInfoResp: 81,
+  GroupNotify: 82,
 } as const;
 
 export type MsgName = keyof typeof MsgId;
@@ -57,6 +81,17 @@ export const ResponseIdFor = {
   [MsgId.SyncReq]: MsgId.SyncResp,
   [MsgId.PullReq]: MsgId.PullResp,
   [MsgId.HistoryReq]: MsgId.HistoryResp,
+  [MsgId.GroupCreateReq]: MsgId.GroupCreateResp,
+  [MsgId.GroupInviteReq]: MsgId.GroupInviteResp,
+  [MsgId.GroupApproveReq]: MsgId.GroupApproveResp,
+  [MsgId.GroupLeaveReq]: MsgId.GroupLeaveResp,
+  [MsgId.GroupRemoveReq]: MsgId.GroupRemoveResp,
+  [MsgId.GroupUpdateReq]: MsgId.GroupUpdateResp,
+  [MsgId.GroupRoleReq]: MsgId.GroupRoleResp,
+  [MsgId.GroupTransferReq]: MsgId.GroupTransferResp,
+  [MsgId.GroupDissolveReq]: MsgId.GroupDissolveResp,
+  [MsgId.GroupListReq]: MsgId.GroupListResp,
+  [MsgId.GroupInfoReq]: MsgId.GroupInfoResp,
 } as const;
 
 export type RequestMsgId = keyof typeof ResponseIdFor;

@@ -17,6 +17,31 @@ import {
   TimestampSchema,
   UidSchema,
 } from './entity-schemas';
+import {
+  GroupCreateReqSchema,
+  GroupCreateRespSchema,
+  GroupInviteReqSchema,
+  GroupInviteRespSchema,
+  GroupApproveReqSchema,
+  GroupApproveRespSchema,
+  GroupLeaveReqSchema,
+  GroupLeaveRespSchema,
+  GroupRemoveReqSchema,
+  GroupRemoveRespSchema,
+  GroupUpdateReqSchema,
+  GroupUpdateRespSchema,
+  GroupRoleReqSchema,
+  GroupRoleRespSchema,
+  GroupTransferReqSchema,
+  GroupTransferRespSchema,
+  GroupDissolveReqSchema,
+  GroupDissolveRespSchema,
+  GroupListReqSchema,
+  GroupListRespSchema,
+  GroupInfoReqSchema,
+  GroupInfoRespSchema,
+  GroupNotifySchema,
+} from './group-schemas';
 import { MsgId } from './message-ids';
 import {
   MAX_FRIEND_NOTE_CHARS,
@@ -249,6 +274,17 @@ export const ClientMessageSchemas = {
   [MsgId.SyncReq]: SyncReqSchema,
   [MsgId.PullReq]: PullReqSchema,
   [MsgId.HistoryReq]: HistoryReqSchema,
+  [MsgId.GroupCreateReq]: GroupCreateReqSchema,
+  [MsgId.GroupInviteReq]: GroupInviteReqSchema,
+  [MsgId.GroupApproveReq]: GroupApproveReqSchema,
+  [MsgId.GroupLeaveReq]: GroupLeaveReqSchema,
+  [MsgId.GroupRemoveReq]: GroupRemoveReqSchema,
+  [MsgId.GroupUpdateReq]: GroupUpdateReqSchema,
+  [MsgId.GroupRoleReq]: GroupRoleReqSchema,
+  [MsgId.GroupTransferReq]: GroupTransferReqSchema,
+  [MsgId.GroupDissolveReq]: GroupDissolveReqSchema,
+  [MsgId.GroupListReq]: GroupListReqSchema,
+  [MsgId.GroupInfoReq]: GroupInfoReqSchema,
 } as const;
 
 export const ServerMessageSchemas = {
@@ -269,6 +305,18 @@ export const ServerMessageSchemas = {
   [MsgId.SyncResp]: SyncRespSchema,
   [MsgId.PullResp]: PullRespSchema,
   [MsgId.HistoryResp]: HistoryRespSchema,
+  [MsgId.GroupCreateResp]: GroupCreateRespSchema,
+  [MsgId.GroupInviteResp]: GroupInviteRespSchema,
+  [MsgId.GroupApproveResp]: GroupApproveRespSchema,
+  [MsgId.GroupLeaveResp]: GroupLeaveRespSchema,
+  [MsgId.GroupRemoveResp]: GroupRemoveRespSchema,
+  [MsgId.GroupUpdateResp]: GroupUpdateRespSchema,
+  [MsgId.GroupRoleResp]: GroupRoleRespSchema,
+  [MsgId.GroupTransferResp]: GroupTransferRespSchema,
+  [MsgId.GroupDissolveResp]: GroupDissolveRespSchema,
+  [MsgId.GroupListResp]: GroupListRespSchema,
+  [MsgId.GroupInfoResp]: GroupInfoRespSchema,
+  [MsgId.GroupNotify]: GroupNotifySchema,
 } as const;
 
 export type ClientFrameId = keyof typeof ClientMessageSchemas;

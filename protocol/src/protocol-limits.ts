@@ -37,6 +37,13 @@ export const DEFAULT_PULL_LIMIT = 100;
 export const MAX_HISTORY_LIMIT = 100;
 export const DEFAULT_HISTORY_LIMIT = 50;
 
+export const MAX_GROUP_NAME_CHARS = 64;
+export const MAX_GROUP_AVATAR_CHARS = 512;
+/** Users one GroupCreateReq or GroupInviteReq may name (the member cap itself is server config). */
+export const MAX_GROUP_INVITE_UIDS = 500;
+export const MAX_GROUP_MEMBER_PAGE = 500;
+export const DEFAULT_GROUP_MEMBER_PAGE = 100;
+
 /** Caps SyncReq.have so one request cannot make the server do unbounded work. */
 export const MAX_SYNC_HAVE_ENTRIES = 10_000;
 

@@ -42,7 +42,22 @@ const validClient: { [I in ClientFrameId]: ClientMessageOf<I> } = {
   [MsgId.SyncReq]: { reqId: 9, have: [{ conversationId: 9, seq: 0 }] },
   [MsgId.PullReq]: { reqId: 10, conversationId: 9, afterSeq: 0, limit: 500 },
   [MsgId.HistoryReq]: { reqId: 0xffffffff, conversationId: 9, beforeSeq: 1, limit: 100 },
+  [MsgId.GroupCreateReq]: { reqId: 12, name: 'Team', avatar: 'file:1', members: [2, 3] },
+  [MsgId.GroupInviteReq]: { reqId: 13, groupId: 4, uids: [5] },
+  [MsgId.GroupApproveReq]: { reqId: 14, groupId: 4, inviteId: 1, approve: true },
+  [MsgId.GroupLeaveReq]: { reqId: 15, groupId: 4 },
+  [MsgId.GroupRemoveReq]: { reqId: 16, groupId: 4, uid: 5 },
+  [MsgId.GroupUpdateReq]: { reqId: 17, groupId: 4, name: 'x'.repeat(64), approvalRequired: true },
+  [MsgId.GroupRoleReq]: { reqId: 18, groupId: 4, uid: 5, role: 'admin' },
+  [MsgId.GroupTransferReq]: { reqId: 19, groupId: 4, uid: 5 },
+  [MsgId.GroupDissolveReq]: { reqId: 20, groupId: 4 },
+  [MsgId.GroupListReq]: { reqId: 21 },
+  [MsgId.GroupInfoReq]: { reqId: 22, groupId: 4, afterUid: 0, limit: 500 },
 };
+
+const group = { groupId: 4, conversationId: 10, name: 'Team', avatar: '', ownerUid: 7, approvalRequired: false, memberCount: 3, myRole: 'owner' } as const;
+const { myRole: _myRole, ...groupSeen } = group;
+const invite = { inviteId: 1, groupId: 4, invitee: user, inviter: { ...user, uid: 3 }, createdAt: 5 };
 
 const validServer: { [I in ServerFrameId]: ServerMessageOf<I> } = {
   [MsgId.Error]: { reqId: 1, code: 'NOT_FRIENDS', message: 'no', details: { any: ['thing'] } },
@@ -62,6 +77,18 @@ const validServer: { [I in ServerFrameId]: ServerMessageOf<I> } = {
   [MsgId.SyncResp]: { reqId: 9, conversations: [{ conversationId: 9, kind: 'direct', peerUid: 2, maxSeq: 4, ackedSeq: 0 }] },
   [MsgId.PullResp]: { reqId: 10, conversationId: 9, messages: [chat], hasMore: false },
   [MsgId.HistoryResp]: { reqId: 11, conversationId: 9, messages: [chat, { ...chat, seq: 2 }], hasMore: true },
+  [MsgId.GroupCreateResp]: { reqId: 12, group },
+  [MsgId.GroupInviteResp]: { reqId: 13, added: [5], pending: [6], already: [] },
+  [MsgId.GroupApproveResp]: { reqId: 14, added: true },
+  [MsgId.GroupLeaveResp]: { reqId: 15 },
+  [MsgId.GroupRemoveResp]: { reqId: 16 },
+  [MsgId.GroupUpdateResp]: { reqId: 17, group },
+  [MsgId.GroupRoleResp]: { reqId: 18 },
+  [MsgId.GroupTransferResp]: { reqId: 19 },
+  [MsgId.GroupDissolveResp]: { reqId: 20 },
+  [MsgId.GroupListResp]: { reqId: 21, groups: [group] },
+  [MsgId.GroupInfoResp]: { reqId: 22, group, members: [{ ...user, role: 'admin', joinedAt: 5 }], nextAfterUid: 2, pendingInvites: [invite] },
+  [MsgId.GroupNotify]: { kind: 'removed', group: groupSeen, by: 7, reason: 'dissolved' },
 };
 
 describe('valid messages', () => {
@@ -205,3 +232,20 @@ function captureError(fn: () => unknown): unknown {
   }
   assert.fail('expected an error');
 }
+
+describe('group messages', () => {
+  it('trims a group name and refuses empty, over-long and format-character names', () => {
+    const create = (name: string): Frame => frameOf(MsgId.GroupCreateReq, { reqId: 1, name });
+    const ok = decodeClientMessage(create('  Team  '));
+    assert.equal(ok.id === MsgId.GroupCreateReq && ok.msg.name, 'Team');
+    assert.deepEqual(ok.id === MsgId.GroupCreateReq && ok.msg.members, []);
+    for (const bad of ['', '   ', 'x'.repeat(65), 'a\u202Eb', 'zero\u200Bwidth', 'tab\there']) {
+      assert.throws(() => decodeClientMessage(create(bad)), { code: 'VALIDATION_FAILED' }, JSON.stringify(bad));
+    }
+  });
+
+  it('needs at least one change in GroupUpdateReq and at least one uid in GroupInviteReq', () => {
+    assert.throws(() => decodeClientMessage(frameOf(MsgId.GroupUpdateReq, { reqId: 1, groupId: 4 })), { code: 'VALIDATION_FAILED' });
+    assert.throws(() => decodeClientMessage(frameOf(MsgId.GroupInviteReq, { reqId: 1, groupId: 4, uids: [] })), { code: 'VALIDATION_FAILED' });
+  });
+});
