@@ -15,6 +15,7 @@ import { ClientConnection, type ConnectionHandlers } from './session/client-conn
 import { ClusterNotifier } from './cluster/cluster-notifier';
 import { DeliveredAckWriter } from './messaging/delivered-ack-writer';
 import { createFriendHandlers } from './friends';
+import { createGroupHandlers } from './groups';
 import { HeartbeatSweeper } from './session/heartbeat-sweeper';
 import { LoadReporter } from './cluster/load-reporter';
 import { LoginHandler } from './session/login-handler';
@@ -78,6 +79,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
   const sync = new SyncService(pool);
   const acks = new DeliveredAckWriter({ pool, logger });
   const friends = createFriendHandlers({ pool, notifier, logger });
+  const groups = createGroupHandlers({ pool, notifier, logger, maxMembers: config.chat.groupMaxMembers });
 
   const router = new RequestRouter({
     handlers: {
@@ -91,6 +93,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
       [MsgId.FriendReplyReq]: friends.reply,
       [MsgId.FriendListReq]: friends.listFriends,
       [MsgId.FriendDeleteReq]: friends.deleteFriend,
+      ...groups,
     },
     onDeliveredAck: (c, conversationId, seq) => acks.record(c.uid, conversationId, seq),
     missingReason: (msgId) => `${msgName(msgId) ?? msgId} is not available on this server`,

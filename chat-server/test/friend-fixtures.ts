@@ -32,6 +32,10 @@ export class RecordingNotifier implements UserNotifier {
     this.history.push(pushed);
   }
 
+  async pushMany(uids: readonly number[], msgId: number, body: object): Promise<void> {
+    for (const uid of uids) await this.push(uid, msgId, body);
+  }
+
   async onlineState(uids: readonly number[]): Promise<Map<number, boolean>> {
     if (this.failPresence) throw new Error('presence down');
     return new Map(uids.map((u) => [u, this.online.has(u)]));

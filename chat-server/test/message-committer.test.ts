@@ -120,7 +120,7 @@ describe('MessageCommitter', () => {
           assert.deepEqual(order, [...order].sort((x, y) => x - y));
         }
       }
-      for (const r of results) assert.deepEqual(r.recipients.sort(), members.filter((m) => m !== r.message.senderUid).sort());
+      for (const r of results) assert.deepEqual([...r.recipients].sort(), members.filter((m) => m !== r.message.senderUid).sort());
     } finally {
       await pool2.end();
     }

@@ -30,15 +30,17 @@ describe('migrate', () => {
     for (const db of databases) await dropDatabase(cfg, db);
   });
 
-  it('creates the database and every v1 table, then does nothing the second time', async () => {
+  it('creates the database and every table, then does nothing the second time', async () => {
     const cfg = freshMysqlConfig();
     const first = await migrate(cfg);
     const all = readMigrations().map((m) => m.version);
     assert.deepEqual(first.applied, all);
     const t = await tables(cfg);
-    for (const name of ['users', 'friendships', 'friend_requests', 'chat_groups', 'group_members', 'conversations', 'conversation_members', 'messages', 'files', 'schema_migrations']) {
+    for (const name of ['users', 'friendships', 'friend_requests', 'chat_groups', 'group_invites', 'conversations', 'conversation_members', 'messages', 'files', 'schema_migrations']) {
       assert.ok(t.includes(name), `table ${name} missing (have ${t.join(', ')})`);
     }
+    // 0002 folded group membership into conversation_members: one source of truth.
+    assert.ok(!t.includes('group_members'), 'group_members is gone');
     const second = await migrate(cfg);
     assert.deepEqual(second.applied, []);
     assert.deepEqual(second.alreadyApplied, all);

@@ -74,6 +74,11 @@ export class ClusterNotifier implements UserNotifier {
     return this.deliver([{ uid, payload: Payload.of(msgId, body) }]);
   }
 
+  pushMany(uids: readonly number[], msgId: number, body: object): Promise<void> {
+    const payload = Payload.of(msgId, body);
+    return this.deliver(uids.map((uid) => ({ uid, payload })));
+  }
+
   /**
    * Delivers a batch. Local users get their frames now; the rest share one batched route lookup.
    * Remote batches run in order so a recipient sees pushes in the order they were sent.

@@ -79,7 +79,7 @@ export class DeliveredAckWriter {
         const values = derivedRows(['c', 'u', 's'], rows);
         await this.options.pool.query(
           `UPDATE conversation_members cm JOIN (${values.sql}) v ON cm.conversation_id = v.c AND cm.user_id = v.u
-              SET cm.acked_seq = GREATEST(cm.acked_seq, v.s)`,
+              SET cm.acked_seq = GREATEST(cm.acked_seq, LEAST(v.s, COALESCE(cm.left_seq, v.s)))`,
           values.args,
         );
       } catch (err) {

@@ -65,6 +65,7 @@ export const configSchema = {
     commitIntervalMs: int('Group commit: longest wait before a batch of messages is written', { default: 1, min: 0, max: 1000 }),
     commitMaxBatch: int('Group commit: most messages in one write', { default: 2048, min: 1, max: 10000 }),
     commitLanes: int('Group commit: batches written concurrently, one connection each (a sender always uses the same lane)', { default: 1, min: 1, max: 64 }),
+    groupMaxMembers: int('Most members a group may have (owner included)', { default: 500, min: 2, max: 10000 }),
   },
 } as const satisfies Record<string, SectionSpec>;
 
