@@ -59,13 +59,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
   const redis = createRedis(config.redis, logger);
   const registry = new SessionRegistry();
   const routes = new RouteStore(redis, id, HeartbeatSweeper.routeTtlMs(heartbeatSec));
-  const peers = new PeerClients({
-    selfId: id,
-    redis,
-    configured: config.chatServers,
-    logger,
-    onUndelivered: (server, frames) => notifier.undelivered(server, frames),
-  });
+  const peers = new PeerClients({ selfId: id, redis, configured: config.chatServers, logger });
   const notifier = new ClusterNotifier({ serverId: id, registry, routes, peers, logger, redis, reportIntervalSec: config.status.reportIntervalSec });
   const committer = new MessageCommitter({
     pool: commitPool,
@@ -126,7 +120,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
   };
 
   const grpcServer = new Server();
-  // Deliver requests carry up to thousands of frames: let them in without waiting for window updates.
+  // Deliver requests carry up to thousands of pushes: let them in without waiting for window updates.
   if (!widenServerFlowControl(grpcServer, PEER_FLOW_CONTROL_WINDOW)) logger.warn('could not widen the gRPC flow-control window');
   addPeerService(grpcServer, registry, logger);
   const grpcPort = await bindServer(grpcServer, instance.bindHost, instance.grpcPort);

@@ -61,7 +61,7 @@ describe('chat server (in-process)', () => {
     await client.close();
   });
 
-  it('delivers peer frames to local sessions and reports the rest offline', async () => {
+  it('delivers peer pushes to local sessions and reports the rest offline', async () => {
     const [a, b] = [await userWithToken(env.pool, env.redis), await userWithToken(env.pool, env.redis)];
     const client = await connect(a);
     const pushes: ChatMessage[] = [];
@@ -71,7 +71,7 @@ describe('chat server (in-process)', () => {
     const message: ChatMessage = { conversationId: 5, seq: 1, senderUid: b.uid, clientMsgId: 'p', type: 'text', body: 'via peer', serverTime: 1 };
     const body = Buffer.from(JSON.stringify(message));
     const reply = await unary<DeliverReply__Output>((o, cb) =>
-      peer.Deliver({ fromServer: 'chat9', frames: [{ uid: a.uid, msgId: MsgId.MessagePush, body }, { uid: b.uid, msgId: MsgId.MessagePush, body }] }, o, cb),
+      peer.Deliver({ fromServer: 'chat9', pushes: [{ msgId: MsgId.MessagePush, body, uids: [a.uid, b.uid] }] }, o, cb),
     );
     assert.deepEqual(reply.offlineUids, [b.uid]);
     await client.ping();

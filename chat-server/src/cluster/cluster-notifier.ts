@@ -1,36 +1,9 @@
-import { isLive, parseRecord, RedisKeys, type Logger, type PeerFrame, type Redis } from '@parley/common';
-import { encodeFrameRaw } from '@parley/protocol';
+import { isLive, parseRecord, RedisKeys, type Logger, type Redis } from '@parley/common';
 import type { PeerClients } from './peer-clients';
+import { Payload, PushesByServer, type Push } from './push';
 import type { RouteStore } from './route-store';
 import type { SessionRegistry } from '../session/session-registry';
 import type { UserNotifier } from './user-notifier';
-
-/**
- * One server frame serialised once, however many users receive it: the JSON body for peers and,
- * built on first use, the full TLV frame for local sockets.
- */
-export class Payload {
-  private encoded: Buffer | undefined;
-
-  constructor(
-    readonly msgId: number,
-    readonly json: Buffer,
-  ) {}
-
-  static of(msgId: number, body: object): Payload {
-    return new Payload(msgId, Buffer.from(JSON.stringify(body), 'utf8'));
-  }
-
-  get frame(): Buffer {
-    this.encoded ??= encodeFrameRaw(this.msgId, this.json);
-    return this.encoded;
-  }
-}
-
-export interface Delivery {
-  uid: number;
-  payload: Payload;
-}
 
 export interface ClusterNotifierDeps {
   serverId: string;
@@ -50,28 +23,28 @@ const ROUTE_CACHE_MAX = 200_000;
 
 /**
  * Pushes frames to users wherever they are connected: straight to the socket when the user is on
- * this server, else through the user's Redis route to the peer's ChatPeer.Deliver (queued per
- * peer, one call per tick). Offline users are skipped: what they miss, they sync later.
+ * this server, else through the user's Redis route to the peer's ChatPeer.Deliver (one call per
+ * peer and tick, each push's body once with that peer's recipients). Offline users are skipped:
+ * what they miss, they sync later.
  *
  * Routes are remembered for `routeCacheMs` (the server only, per uid), so a busy conversation
  * costs no Redis round trip per push. A remembered route that went stale is noticed by the peer
- * (its Deliver reply lists the users not connected there) or by a failed call: those users'
- * routes are forgotten, looked up again, and their frames sent once more where they are now.
+ * (its Deliver reply lists the users not connected there) or by a failed call: PeerClients hands
+ * those users' share back, their routes are forgotten, looked up again, and their pushes sent once
+ * more where they are now.
  */
 export class ClusterNotifier implements UserNotifier {
   private tail: Promise<void> = Promise.resolve();
   private pendingRemote = 0;
   private readonly routeCache = new Map<number, { server: string; until: number }>();
   private readonly routeCacheMs: number;
-  /** Frames already sent a second time: never a third. */
-  private readonly resent = new WeakSet<PeerFrame>();
 
   constructor(private readonly deps: ClusterNotifierDeps) {
     this.routeCacheMs = deps.routeCacheMs ?? 3000;
   }
 
   push(uid: number, msgId: number, body: object): Promise<void> {
-    return this.deliver([{ uid, payload: Payload.of(msgId, body) }]);
+    return this.deliver([{ payload: Payload.of(msgId, body), uids: [uid] }]);
   }
 
   pushMany(uids: readonly number[], msgId: number, body: object): Promise<void> {
@@ -80,22 +53,33 @@ export class ClusterNotifier implements UserNotifier {
   }
 
   /**
-   * Delivers a batch. Local users get their frames now; the rest share one batched route lookup.
-   * Remote batches run in order so a recipient sees pushes in the order they were sent.
+   * Delivers a batch. Local users get their frames now (each payload encoded once); the rest
+   * share one batched route lookup. Remote batches run in order so a recipient sees pushes in
+   * the order they were sent.
    */
-  deliver(items: readonly Delivery[]): Promise<void> {
-    const remote: Delivery[] = [];
-    for (const item of items) {
-      const conn = this.deps.registry.get(item.uid);
-      if (conn) conn.write(item.payload.frame);
-      else remote.push(item);
+  deliver(pushes: readonly Push[]): Promise<void> {
+    const remote: Push[] = [];
+    let recipients = 0;
+    for (const push of pushes) {
+      let away: number[] | undefined;
+      for (const uid of push.uids) {
+        const conn = this.deps.registry.get(uid);
+        if (conn) conn.write(push.payload.frame);
+        else (away ??= []).push(uid);
+      }
+      if (!away) continue;
+      remote.push({ payload: push.payload, uids: away });
+      recipients += away.length;
     }
     if (remote.length === 0) return Promise.resolve();
-    this.pendingRemote += remote.length;
+    this.pendingRemote += recipients;
     const step = this.tail.then(() => this.deliverRemote(remote));
-    this.tail = step.finally(() => {
-      this.pendingRemote -= remote.length;
-    });
+    // A failed step must not stop the ones queued behind it.
+    this.tail = step
+      .catch(() => undefined)
+      .finally(() => {
+        this.pendingRemote -= recipients;
+      });
     return step;
   }
 
@@ -138,69 +122,23 @@ export class ClusterNotifier implements UserNotifier {
     await this.tail;
   }
 
+  /** Remote recipients not yet queued to their peer. */
   get backlog(): number {
     return this.pendingRemote;
   }
 
-  /**
-   * PeerClients' onUndelivered: the frames' users were not on `serverId` (or the call failed).
-   * Their remembered routes are dropped and each frame is sent once more to where Redis says the
-   * user is now, in order behind the pushes already on their way.
-   */
-  undelivered(serverId: string, frames: readonly PeerFrame[]): void {
-    const retry: PeerFrame[] = [];
-    for (const f of frames) {
-      const uid = Number(f.uid);
-      if (this.routeCache.get(uid)?.server === serverId) this.routeCache.delete(uid);
-      if (!this.resent.has(f)) retry.push(f);
-    }
-    if (retry.length === 0) return;
-    const step = this.tail.then(() => this.resend(serverId, retry));
-    this.tail = step.catch(() => undefined);
-  }
-
-  private async resend(failedServer: string, frames: PeerFrame[]): Promise<void> {
-    const { routes, peers, registry, serverId, logger } = this.deps;
-    let found;
-    try {
-      found = await routes.lookupMany([...new Set(frames.map((f) => Number(f.uid)))]);
-    } catch (err) {
-      logger.warn({ err, frames: frames.length }, 'route lookup failed; pushes dropped');
-      return;
-    }
-    const byServer = new Map<string, PeerFrame[]>();
-    for (const f of frames) {
-      const uid = Number(f.uid);
-      const local = registry.get(uid);
-      if (local) {
-        // Frames queued here are always complete (cluster-notifier builds them).
-        local.write(encodeFrameRaw(f.msgId as number, f.body as Buffer));
-        continue;
-      }
-      const route = found.get(uid);
-      if (!route || route.server === failedServer || route.server === serverId) continue;
-      this.remember(uid, route.server);
-      this.resent.add(f);
-      append(byServer, route.server, f);
-    }
-    for (const [server, list] of byServer) peers.enqueue(server, list);
-  }
-
-  private remember(uid: number, server: string): void {
-    if (this.routeCache.size >= ROUTE_CACHE_MAX) this.routeCache.clear();
-    this.routeCache.set(uid, { server, until: Date.now() + this.routeCacheMs });
-  }
-
-  private async deliverRemote(items: Delivery[]): Promise<void> {
-    const { routes, peers, serverId, logger } = this.deps;
+  private async deliverRemote(pushes: Push[]): Promise<void> {
+    const { routes, registry, serverId, logger } = this.deps;
     const now = Date.now();
     const servers = new Map<number, string>();
     const unknown = new Set<number>();
-    for (const item of items) {
-      if (servers.has(item.uid) || unknown.has(item.uid)) continue;
-      const cached = this.routeCache.get(item.uid);
-      if (cached && cached.until > now) servers.set(item.uid, cached.server);
-      else unknown.add(item.uid);
+    for (const push of pushes) {
+      for (const uid of push.uids) {
+        if (servers.has(uid) || unknown.has(uid)) continue;
+        const cached = this.routeCache.get(uid);
+        if (cached && cached.until > now) servers.set(uid, cached.server);
+        else unknown.add(uid);
+      }
     }
     if (unknown.size > 0) {
       let found;
@@ -215,23 +153,72 @@ export class ClusterNotifier implements UserNotifier {
         if (route.server !== serverId) this.remember(uid, route.server);
       }
     }
-    const byServer = new Map<string, PeerFrame[]>();
-    for (const item of items) {
-      const server = servers.get(item.uid);
-      if (server === undefined) continue;
-      if (server === serverId) {
+    const byServer = new PushesByServer();
+    for (const push of pushes) {
+      for (const uid of push.uids) {
+        const server = servers.get(uid);
+        if (server === undefined) continue;
         // The user may have finished logging in here while the lookup ran.
-        this.deps.registry.get(item.uid)?.write(item.payload.frame);
-        continue;
+        if (server === serverId) registry.get(uid)?.write(push.payload.frame);
+        else byServer.add(server, push.payload, uid);
       }
-      append(byServer, server, { uid: item.uid, msgId: item.payload.msgId, body: item.payload.json });
     }
-    for (const [server, frames] of byServer) peers.enqueue(server, frames);
+    this.send(byServer, true);
   }
-}
 
-function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+  /** Hands each server its pushes; what a peer misses comes back to `missed`. Not awaited: a slow peer holds up no one. */
+  private send(byServer: PushesByServer, firstTry: boolean): void {
+    for (const [server, pushes] of byServer.entries()) {
+      void this.deps.peers.deliver(server, pushes).then((missed) => this.missed(server, missed, firstTry));
+    }
+  }
+
+  /**
+   * `server` did not deliver these (its users were not there, or the call failed). Their
+   * remembered routes are dropped and, the first time, each push is sent once more to where Redis
+   * says its users are now, in order behind the pushes already on their way.
+   */
+  private missed(server: string, pushes: Push[], firstTry: boolean): void {
+    if (pushes.length === 0) return;
+    for (const push of pushes) {
+      for (const uid of push.uids) if (this.routeCache.get(uid)?.server === server) this.routeCache.delete(uid);
+    }
+    if (!firstTry) return;
+    const step = this.tail.then(() => this.resend(server, pushes));
+    this.tail = step.catch(() => undefined);
+  }
+
+  private async resend(failedServer: string, pushes: Push[]): Promise<void> {
+    const { routes, registry, serverId, logger } = this.deps;
+    const uids = new Set<number>();
+    for (const push of pushes) for (const uid of push.uids) uids.add(uid);
+    let found;
+    try {
+      found = await routes.lookupMany([...uids]);
+    } catch (err) {
+      logger.warn({ err, users: uids.size }, 'route lookup failed; pushes dropped');
+      return;
+    }
+    const byServer = new PushesByServer();
+    for (const push of pushes) {
+      for (const uid of push.uids) {
+        const local = registry.get(uid);
+        if (local) {
+          local.write(push.payload.frame);
+          continue;
+        }
+        const route = found.get(uid);
+        if (!route || route.server === failedServer || route.server === serverId) continue;
+        this.remember(uid, route.server);
+        byServer.add(route.server, push.payload, uid);
+      }
+    }
+    // Never a third time: what this misses, the users sync.
+    this.send(byServer, false);
+  }
+
+  private remember(uid: number, server: string): void {
+    if (this.routeCache.size >= ROUTE_CACHE_MAX) this.routeCache.clear();
+    this.routeCache.set(uid, { server, until: Date.now() + this.routeCacheMs });
+  }
 }

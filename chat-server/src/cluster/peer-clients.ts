@@ -9,9 +9,10 @@ import {
   type KickReply__Output,
   type Logger,
   type PeerAddress,
-  type PeerFrame,
   type Redis,
 } from '@parley/common';
+import { PeerOutbox, type Missed } from './peer-outbox';
+import type { Push } from './push';
 
 export interface PeerClientsOptions {
   selfId: string;
@@ -21,14 +22,10 @@ export interface PeerClientsOptions {
   logger: Logger;
   deliverDeadlineMs?: number;
   kickDeadlineMs?: number;
-  /** Frames per Deliver call at most; a larger batch is split. */
-  maxFramesPerCall?: number;
-
-  /**
-   * Frames a peer did not deliver: their users were not connected there (a stale route), or the
-   * call failed. The notifier may route them again.
-   */
-  onUndelivered?: (serverId: string, frames: PeerFrame[]) => void;
+  /** Pushes per Deliver call at most; a larger tick's worth is split. Default 2048. */
+  maxPushesPerCall?: number;
+  /** Request bytes per Deliver call at most (bodies and uids, estimated from above). Default: under 4 MiB. */
+  maxBytesPerCall?: number;
 }
 
 interface Peer {
@@ -36,41 +33,41 @@ interface Peer {
   address: string;
 }
 
+/** gRPC's default receive limit, which the peer's server keeps, less room for the request's envelope. */
+const DEFAULT_MAX_BYTES_PER_CALL = 4 * 1024 * 1024 - 4096;
+
 /**
  * gRPC clients to the other chat servers: one channel per peer (HTTP/2 multiplexes every call),
- * addressed through the status registry in Redis or, failing that, config.ini. Frames for a peer
- * are queued and leave once per tick as one Deliver call.
+ * addressed through the status registry in Redis or, failing that, config.ini. Pushes for a peer
+ * are queued and leave once per tick as one Deliver call, each body once with its recipients.
  */
 export class PeerClients {
   private readonly peers = new Map<string, Peer>();
   private readonly resolving = new Map<string, Promise<Peer | undefined>>();
-  private readonly outbox = new Map<string, PeerFrame[]>();
-  private scheduled = false;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly outbox: PeerOutbox;
   private closed = false;
   private readonly deliverDeadlineMs: number;
   private readonly kickDeadlineMs: number;
-  private readonly maxFramesPerCall: number;
 
   constructor(private readonly options: PeerClientsOptions) {
     this.deliverDeadlineMs = options.deliverDeadlineMs ?? 3000;
     this.kickDeadlineMs = options.kickDeadlineMs ?? 3000;
-    this.maxFramesPerCall = options.maxFramesPerCall ?? 2048;
+    this.outbox = new PeerOutbox((serverId, pushes) => this.call(serverId, pushes), {
+      maxPushesPerCall: options.maxPushesPerCall ?? 2048,
+      maxBytesPerCall: options.maxBytesPerCall ?? DEFAULT_MAX_BYTES_PER_CALL,
+    });
   }
 
-  /** Queues frames for users on `serverId`; they go out with this tick's Deliver to that peer. */
-  enqueue(serverId: string, frames: readonly PeerFrame[]): void {
-    if (this.closed || frames.length === 0) return;
-    let queue = this.outbox.get(serverId);
-    if (!queue) {
-      queue = [];
-      this.outbox.set(serverId, queue);
-    }
-    for (const f of frames) queue.push(f);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flushOutbox);
-    }
+  /**
+   * Sends pushes to their users on `serverId` with this tick's Deliver to that peer. Resolves,
+   * never rejects, with the share that did not arrive: the users the peer reported not connected,
+   * or all of them when the call failed. Pushes dropped for want of an address, or because this
+   * closed, are not returned: there is nowhere better to send them.
+   */
+  async deliver(serverId: string, pushes: readonly Push[]): Promise<Push[]> {
+    if (this.closed || pushes.length === 0) return [];
+    const missed = await this.outbox.add(serverId, pushes);
+    return this.closed ? [] : missed;
   }
 
   /** Asks `serverId` to kick every session of uid except `keepSession`; resolves how many it kicked. */
@@ -86,10 +83,9 @@ export class PeerClients {
     }
   }
 
-  /** Waits for every Deliver call already started (shutdown). */
+  /** Sends what is queued and waits for every Deliver call started so far (shutdown). */
   async drain(): Promise<void> {
-    this.flushOutbox();
-    await Promise.allSettled([...this.inFlight]);
+    await this.outbox.drain();
   }
 
   close(): void {
@@ -99,52 +95,27 @@ export class PeerClients {
     this.peers.clear();
   }
 
-  private readonly flushOutbox = (): void => {
-    this.scheduled = false;
-    const batches = [...this.outbox.entries()];
-    this.outbox.clear();
-    for (const [serverId, frames] of batches) {
-      for (let i = 0; i < frames.length; i += this.maxFramesPerCall) {
-        this.track(this.deliver(serverId, frames.slice(i, i + this.maxFramesPerCall)));
-      }
-    }
-  };
-
-  private track(p: Promise<unknown>): void {
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
-  }
-
-  private async deliver(serverId: string, frames: PeerFrame[]): Promise<void> {
+  /** One Deliver call: what the peer missed, or `'all'` when the call failed. */
+  private async call(serverId: string, pushes: Push[]): Promise<Missed> {
     const { logger, selfId } = this.options;
     let peer: Peer | undefined;
     try {
       peer = await this.peer(serverId);
       if (!peer) {
-        logger.warn({ server: serverId, frames: frames.length }, 'no address for chat server; pushes dropped');
-        return;
+        logger.warn({ server: serverId, pushes: pushes.length }, 'no address for chat server; pushes dropped');
+        return new Set();
       }
       const target = peer;
-      const reply = await unary<DeliverReply__Output>((opts, cb) => target.client.Deliver({ fromServer: selfId, frames }, opts, cb), this.deliverDeadlineMs);
-      if (reply.offlineUids.length > 0) {
-        logger.debug({ server: serverId, offline: reply.offlineUids.length }, 'stale routes on peer');
-        const offline = new Set(reply.offlineUids.map(Number));
-        this.undelivered(serverId, frames.filter((f) => offline.has(Number(f.uid))));
-      }
+      // The uid lists are only read while the request is encoded: no copy.
+      const request = { fromServer: selfId, pushes: pushes.map((p) => ({ msgId: p.payload.msgId, body: p.payload.json, uids: p.uids as number[] })) };
+      const reply = await unary<DeliverReply__Output>((opts, cb) => target.client.Deliver(request, opts, cb), this.deliverDeadlineMs);
+      if (reply.offlineUids.length > 0) logger.debug({ server: serverId, offline: reply.offlineUids.length }, 'stale routes on peer');
+      return new Set(reply.offlineUids);
     } catch (err) {
       // Pushes are best effort: the messages are stored and the recipients will sync.
-      logger.warn({ server: serverId, frames: frames.length, err: toParleyError(err).message }, 'deliver to peer failed');
+      logger.warn({ server: serverId, pushes: pushes.length, err: toParleyError(err).message }, 'deliver to peer failed');
       if (peer) this.onFailure(serverId, peer, err);
-      this.undelivered(serverId, frames);
-    }
-  }
-
-  private undelivered(serverId: string, frames: PeerFrame[]): void {
-    if (frames.length === 0 || this.closed || !this.options.onUndelivered) return;
-    try {
-      this.options.onUndelivered(serverId, frames);
-    } catch (err) {
-      this.options.logger.warn({ err }, 'onUndelivered failed');
+      return 'all';
     }
   }
 

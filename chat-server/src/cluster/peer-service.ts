@@ -14,22 +14,29 @@ import { kickConnection } from '../session/login-handler';
 import type { SessionRegistry } from '../session/session-registry';
 
 /**
- * The ChatPeer service other chat servers call: Deliver hands ready frames to users connected
- * here (reporting those that are not: their route was stale), Kick ends an older session of a
- * user who logged in on the calling server.
+ * The ChatPeer service other chat servers call: Deliver writes each push's frame to its users
+ * connected here (reporting those that are not: their route was stale), Kick ends an older
+ * session of a user who logged in on the calling server.
  */
 export function createPeerHandlers(registry: SessionRegistry, logger: Logger): ChatPeerHandlers {
   return {
     Deliver: unaryHandler<DeliverRequest__Output, DeliverReply>(logger, async (req) => {
       const offline = new Set<number>();
-      for (const f of req.frames) {
-        const conn = registry.get(f.uid);
+      for (const push of req.pushes) {
         // Only server→client ids may reach a client; anything else is a peer bug, not a frame to relay.
-        if (!conn || !isServerFrameId(f.msgId)) {
-          if (!conn) offline.add(f.uid);
-          continue;
+        const relay = isServerFrameId(push.msgId);
+        let frame: Buffer | undefined;
+        for (const uid of push.uids) {
+          const conn = registry.get(uid);
+          if (!conn) {
+            offline.add(uid);
+            continue;
+          }
+          if (!relay) continue;
+          // Encoded once, for the first recipient here; every other one gets the same bytes.
+          frame ??= encodeFrameRaw(push.msgId, push.body);
+          conn.write(frame);
         }
-        conn.write(encodeFrameRaw(f.msgId, f.body));
       }
       return { offlineUids: [...offline] };
     }),

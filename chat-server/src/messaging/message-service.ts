@@ -1,6 +1,7 @@
 import { ParleyError, type Logger } from '@parley/common';
 import { MsgId, type SendAck, type SendReq } from '@parley/protocol';
-import { Payload, type ClusterNotifier, type Delivery } from '../cluster/cluster-notifier';
+import type { ClusterNotifier } from '../cluster/cluster-notifier';
+import { Payload, type Push } from '../cluster/push';
 import type { MessageCommitter, SendResult } from './message-committer';
 import type { RequestContext } from '../session/request-context';
 
@@ -31,16 +32,14 @@ export class MessageService {
   }
 }
 
-/** The committer's onCommitted: one MessagePush per stored message to every recipient. */
+/** The committer's onCommitted: one MessagePush per stored message, serialised once for all its recipients. */
 export function pushCommitted(notifier: ClusterNotifier, logger: Logger): (results: SendResult[]) => void {
   return (results) => {
-    const deliveries: Delivery[] = [];
+    const pushes: Push[] = [];
     for (const r of results) {
-      if (r.recipients.length === 0) continue;
-      const payload = Payload.of(MsgId.MessagePush, r.message);
-      for (const uid of r.recipients) deliveries.push({ uid, payload });
+      if (r.recipients.length > 0) pushes.push({ payload: Payload.of(MsgId.MessagePush, r.message), uids: r.recipients });
     }
-    if (deliveries.length === 0) return;
-    notifier.deliver(deliveries).catch((err: unknown) => logger.warn({ err, count: deliveries.length }, 'message push failed'));
+    if (pushes.length === 0) return;
+    notifier.deliver(pushes).catch((err: unknown) => logger.warn({ err, count: pushes.length }, 'message push failed'));
   };
 }

@@ -20,4 +20,4 @@ export type { DeliverReply, DeliverReply__Output } from '../generated/parley/cha
 export type { DeliverRequest, DeliverRequest__Output } from '../generated/parley/chatpeer/DeliverRequest';
 export type { KickReply, KickReply__Output } from '../generated/parley/chatpeer/KickReply';
 export type { KickRequest, KickRequest__Output } from '../generated/parley/chatpeer/KickRequest';
-export type { PeerFrame, PeerFrame__Output } from '../generated/parley/chatpeer/PeerFrame';
+export type { PeerPush, PeerPush__Output } from '../generated/parley/chatpeer/PeerPush';
