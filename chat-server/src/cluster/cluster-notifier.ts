@@ -48,8 +48,7 @@ export class ClusterNotifier implements UserNotifier {
   }
 
   pushMany(uids: readonly number[], msgId: number, body: object): Promise<void> {
-    const payload = Payload.of(msgId, body);
-    return this.deliver(uids.map((uid) => ({ uid, payload })));
+    return this.deliver([{ payload: Payload.of(msgId, body), uids }]);
   }
 
   /**
