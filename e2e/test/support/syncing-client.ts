@@ -85,8 +85,10 @@ export class SyncingClient {
       const client = this.requireClient();
       for (let empty = 0; empty < 50; ) {
         const page = await client.pull(conversationId, this.last.get(conversationId) ?? 0, 50);
+        // A pull returns exactly what this user may read after afterSeq, without gaps; its first seq
+        // is above afterSeq + 1 only where the user joined later (a group's join seq).
         for (const m of page.messages) {
-          if (m.seq === (this.last.get(conversationId) ?? 0) + 1) this.accept(m);
+          if (m.seq > (this.last.get(conversationId) ?? 0)) this.accept(m);
         }
         const last = this.last.get(conversationId) ?? 0;
         if (last > 0) client.ackDelivered(conversationId, last);
