@@ -1,7 +1,8 @@
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ParleyError, type Logger, type MysqlPool } from '@parley/common';
 import { DEFAULT_SEARCH_LIMIT, type FriendRequestInfo, type FriendRequestStatus, type PublicUser } from '@parley/protocol';
-import { lockUserPair, withTransaction, type LockedUserRow } from './friend-transaction';
+import { withTransaction } from '../db/transaction';
+import { lockUserPair, type LockedUserRow } from './friend-transaction';
 
 /** At most this many incoming and this many outgoing requests are listed. */
 export const MAX_LISTED_REQUESTS = 100;

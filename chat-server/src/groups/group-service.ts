@@ -10,7 +10,7 @@ import {
   type GroupRole,
   type GroupSummary,
 } from '@parley/protocol';
-import { withTransaction } from '../friends/friend-transaction';
+import { withTransaction } from '../db/transaction';
 import { GroupStore, type GroupRow } from './group-store';
 
 /** A system message to push: to whom (the members at its seq, and whoever it removed). */
