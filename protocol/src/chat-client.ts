@@ -12,6 +12,7 @@ import type {
 } from './entity-schemas';
 import type {
   ClientFrameId,
+  ClientMessageInput,
   ClientMessageOf,
   HistoryResp,
   LoginResp,
@@ -31,7 +32,7 @@ import { TlvDecoder } from './tlv-decoder';
 export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected';
 
 /** What a request sends: the message minus the reqId the client assigns. */
-export type RequestBody<I extends RequestMsgId> = Omit<ClientMessageOf<I>, 'reqId'>;
+export type RequestBody<I extends RequestMsgId> = Omit<ClientMessageInput<I>, 'reqId'>;
 export type ResponseOf<I extends RequestMsgId> = ServerMessageOf<(typeof ResponseIdFor)[I]>;
 
 /** Server messages that are not responses to a request (Error only when it has no pending reqId). */

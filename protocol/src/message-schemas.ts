@@ -324,6 +324,8 @@ export type ServerFrameId = keyof typeof ServerMessageSchemas;
 
 /** The body type of a client→server message id. */
 export type ClientMessageOf<I extends ClientFrameId> = z.infer<(typeof ClientMessageSchemas)[I]>;
+/** What a sender may write for a client→server message id (fields with defaults are optional). */
+export type ClientMessageInput<I extends ClientFrameId> = z.input<(typeof ClientMessageSchemas)[I]>;
 /** The body type of a server→client message id. */
 export type ServerMessageOf<I extends ServerFrameId> = z.infer<(typeof ServerMessageSchemas)[I]>;
 
