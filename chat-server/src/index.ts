@@ -11,6 +11,7 @@ import {
   type ServerContext,
 } from '@parley/common';
 import { MsgId, msgName } from '@parley/protocol';
+import { addApiService } from './cluster/api-service';
 import { ClientConnection, type ConnectionHandlers } from './session/client-connection';
 import { ClusterNotifier } from './cluster/cluster-notifier';
 import { DeliveredAckWriter } from './messaging/delivered-ack-writer';
@@ -44,7 +45,8 @@ const CLOSE_WAIT_MS = 1000;
 
 /**
  * A chat server: the TCP sessions of its clients, their requests (friends, messages, sync), the
- * ChatPeer gRPC service for the other chat servers, and load reports to the status-server.
+ * ChatPeer gRPC service for the other chat servers, the ChatApi service for the gate's REST API,
+ * and load reports to the status-server.
  * See docs/chat-server.md.
  */
 export async function startChatServer(ctx: ServerContext): Promise<RunningServer> {
@@ -123,6 +125,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
   // Deliver requests carry up to thousands of pushes: let them in without waiting for window updates.
   if (!widenServerFlowControl(grpcServer, PEER_FLOW_CONTROL_WINDOW)) logger.warn('could not widen the gRPC flow-control window');
   addPeerService(grpcServer, registry, logger);
+  addApiService(grpcServer, { router, serverId: id, accepting: () => !draining, logger });
   const grpcPort = await bindServer(grpcServer, instance.bindHost, instance.grpcPort);
   const listener = new TcpListener((socket) => {
     if (draining) {

@@ -1,5 +1,6 @@
 import { isParleyError, type Logger } from '@parley/common';
 import {
+  encodeFrame,
   isProtocolError,
   MsgId,
   ResponseIdFor,
@@ -18,7 +19,16 @@ export type ResponseBody<I extends RequestMsgId> = Omit<ServerMessageOf<(typeof 
 /** Answers one request; throws ParleyError for a business refusal. */
 export type RequestHandler<I extends RequestMsgId> = (ctx: RequestContext, req: ClientMessageOf<I>) => Promise<ResponseBody<I>>;
 
-export type RequestHandlers = { [I in Exclude<RequestMsgId, typeof MsgId.LoginReq>]?: RequestHandler<I> };
+/** Request ids the router answers (LoginReq belongs to the login handler). */
+export type RoutedRequestId = Exclude<RequestMsgId, typeof MsgId.LoginReq>;
+
+export type RequestHandlers = { [I in RoutedRequestId]?: RequestHandler<I> };
+
+/** What answers one request: its response id and body (reqId included), or MsgId.Error and an Error body. */
+export interface RequestAnswer {
+  id: number;
+  body: object;
+}
 
 export interface RouterOptions {
   handlers: RequestHandlers;
@@ -29,11 +39,16 @@ export interface RouterOptions {
   logger: Logger;
 }
 
+export function isRoutedRequestId(id: number): id is RoutedRequestId {
+  return Object.prototype.hasOwnProperty.call(ResponseIdFor, id) && id !== MsgId.LoginReq;
+}
+
 /**
- * Dispatches the decoded messages of logged-in connections by message id. A request's handler
- * returns its response body; the router adds the reqId and sends the matching response id. A
- * thrown ParleyError answers that request with its code; anything else is logged and answered
- * INTERNAL. Nothing a handler does can touch the connection's decoder.
+ * Answers the decoded requests of logged-in users by message id. `handle` is the one place a
+ * request meets its handler, for TCP sessions (`dispatch`) and for the gate's ChatApi calls
+ * alike, so both share one authorization path. A handler returns its response body; the router
+ * adds the reqId and the matching response id. A thrown ParleyError answers with its code;
+ * anything else is logged and answered INTERNAL. Nothing a handler does can touch a decoder.
  */
 export class RequestRouter {
   private readonly handlers = new Map<number, RequestHandler<RequestMsgId>>();
@@ -64,45 +79,51 @@ export class RequestRouter {
     }
   };
 
-  private request(conn: ClientConnection, id: RequestMsgId, msg: { reqId: number }): void {
+  /** The answer to one request of ctx.uid: the response, or an Error body. Never rejects. */
+  async handle(ctx: RequestContext, id: RoutedRequestId, msg: { reqId: number }): Promise<RequestAnswer> {
     const handler = this.handlers.get(id);
     if (!handler) {
       const why = this.options.missingReason?.(id) ?? 'This request is not supported by this server';
-      conn.sendError({ reqId: msg.reqId, code: 'UNAVAILABLE', message: why });
-      return;
+      return { id: MsgId.Error, body: { reqId: msg.reqId, code: 'UNAVAILABLE', message: why } satisfies ErrorBody };
     }
-    conn.requestStarted();
-    let pending: Promise<object>;
     try {
-      pending = handler(conn, msg as never);
+      const body = await handler(ctx, msg as never);
+      return { id: ResponseIdFor[id], body: { ...body, reqId: msg.reqId } };
     } catch (err) {
-      pending = Promise.reject(err);
+      return { id: MsgId.Error, body: this.errorBody(err, msg.reqId, id, ctx.uid) };
     }
-    pending
-      .then(
-        (body) => {
-          conn.send(ResponseIdFor[id], { ...body, reqId: msg.reqId } as never);
-        },
-        (err: unknown) => {
-          conn.sendError(this.errorBody(err, msg.reqId, id, conn));
-        },
-      )
-      .catch((err: unknown) => {
-        // Encoding the response failed (a handler bug); the client still gets an answer.
-        this.options.logger.error({ err, id, uid: conn.uid }, 'response could not be sent');
-        conn.sendError({ reqId: msg.reqId, code: 'INTERNAL', message: 'Internal server error' });
+  }
+
+  /** The INTERNAL answer for a response that could not be encoded (a handler bug). */
+  internalError(reqId: number, id: number, uid: number, err: unknown): RequestAnswer {
+    this.options.logger.error({ err, id, uid }, 'response could not be encoded');
+    return { id: MsgId.Error, body: { reqId, code: 'INTERNAL', message: 'Internal server error' } satisfies ErrorBody };
+  }
+
+  private request(conn: ClientConnection, id: RoutedRequestId, msg: { reqId: number }): void {
+    conn.requestStarted();
+    void this.handle(conn, id, msg)
+      .then((answer) => {
+        let frame: Buffer;
+        try {
+          frame = encodeFrame(answer.id, answer.body);
+        } catch (err) {
+          const internal = this.internalError(msg.reqId, id, conn.uid, err);
+          frame = encodeFrame(internal.id, internal.body);
+        }
+        conn.write(frame);
       })
       .finally(() => conn.requestFinished());
   }
 
-  private errorBody(err: unknown, reqId: number, id: number, conn: ClientConnection): ErrorBody {
+  private errorBody(err: unknown, reqId: number, id: number, uid: number): ErrorBody {
     if (isParleyError(err) || isProtocolError(err)) {
       const body: ErrorBody = { reqId, code: err.code, message: err.message };
       if (err.details !== undefined) body.details = err.details;
-      if (err.code === 'INTERNAL') this.options.logger.error({ err, id, uid: conn.uid }, 'request failed');
+      if (err.code === 'INTERNAL') this.options.logger.error({ err, id, uid }, 'request failed');
       return body;
     }
-    this.options.logger.error({ err, id, uid: conn.uid }, 'request failed');
+    this.options.logger.error({ err, id, uid }, 'request failed');
     return { reqId, code: 'INTERNAL', message: 'Internal server error' };
   }
 }

@@ -48,3 +48,13 @@ function readDetails(err: ServiceError): unknown {
     return undefined;
   }
 }
+
+/**
+ * True when a failed call (a ParleyError from `unary`) never reached a server able to answer it:
+ * gRPC UNAVAILABLE (connection refused or lost, or a server refusing work while it shuts down).
+ * A deadline is not included: the request may still be running there.
+ */
+export function isUnreachableError(err: unknown): boolean {
+  const cause = err instanceof ParleyError ? (err.cause as Partial<ServiceError> | undefined) : undefined;
+  return cause?.code === status.UNAVAILABLE;
+}

@@ -21,3 +21,5 @@ export type { DeliverRequest, DeliverRequest__Output } from '../generated/parley
 export type { KickReply, KickReply__Output } from '../generated/parley/chatpeer/KickReply';
 export type { KickRequest, KickRequest__Output } from '../generated/parley/chatpeer/KickRequest';
 export type { PeerPush, PeerPush__Output } from '../generated/parley/chatpeer/PeerPush';
+export type { CallReply, CallReply__Output } from '../generated/parley/chatapi/CallReply';
+export type { CallRequest, CallRequest__Output } from '../generated/parley/chatapi/CallRequest';
