@@ -1,16 +1,28 @@
 /**
  * The express app of the gate: JSON under /api, one error mapper, JSON 404 for everything else.
  * Express 5 forwards a rejected async handler to the error middleware, so handlers simply throw.
+ * /api/conversations and /api/groups are the bearer-token REST API: authenticated (and limited)
+ * before their bodies are read.
  */
 import express, { type Express } from 'express';
+import { MAX_MESSAGE_BODY_BYTES } from '@parley/protocol';
+import { bearerAuth } from './bearer-auth';
 import { trustProxySetting } from './client-ip';
 import { errorMiddleware, notFound, requireJson } from './error-middleware';
 import type { GateDeps } from './gate-deps';
+import { conversationsRouter } from './routes/conversations';
+import { groupsRouter } from './routes/groups';
 import { healthRoute } from './routes/health';
 import { loginRoute } from './routes/login';
 import { registerRoute } from './routes/register';
 import { resetPasswordRoute } from './routes/reset-password';
 import { verifyCodeRoute } from './routes/verify-code';
+
+/**
+ * POST /api/conversations/:id/messages takes a message body as large as TCP does (16 KiB of UTF-8),
+ * and JSON escaping can make each byte six (\u00XX): its limit is never below that.
+ */
+export const MESSAGE_REQUEST_LIMIT_BYTES = 6 * MAX_MESSAGE_BODY_BYTES + 1024;
 
 export function createApp(deps: GateDeps): Express {
   const app = express();
@@ -24,13 +36,18 @@ export function createApp(deps: GateDeps): Express {
   });
 
   const api = express.Router();
+  api.use(['/conversations', '/groups'], bearerAuth(deps));
   api.use(requireJson);
-  api.use(express.json({ limit: deps.config.gate.bodyLimitBytes, type: 'application/json', strict: true }));
+  const json = (limit: number) => express.json({ limit, type: 'application/json', strict: true });
+  api.post('/conversations/:conversationId/messages', json(Math.max(deps.config.gate.bodyLimitBytes, MESSAGE_REQUEST_LIMIT_BYTES)));
+  api.use(json(deps.config.gate.bodyLimitBytes));
   api.post('/verify-code', verifyCodeRoute(deps));
   api.post('/register', registerRoute(deps));
   api.post('/reset-password', resetPasswordRoute(deps));
   api.post('/login', loginRoute(deps));
   api.get('/health', healthRoute(deps));
+  api.use('/conversations', conversationsRouter(deps));
+  api.use('/groups', groupsRouter(deps));
   app.use('/api', api);
 
   app.use(notFound);

@@ -1,6 +1,7 @@
 /** What the HTTP handlers work with; built once in index.ts (or by tests). */
 import type { Logger, MysqlPool, ParleyConfig, Redis } from '@parley/common';
 import type { Backends } from './backends';
+import type { ChatApi } from './chat-api';
 import type { PasswordHasher } from './password-hasher';
 import type { RateLimiter } from './rate-limit';
 import type { UserRepository } from './user-repository';
@@ -14,4 +15,6 @@ export interface GateDeps {
   hasher: PasswordHasher;
   limiter: RateLimiter;
   backends: Backends;
+  /** The chat servers' ChatApi, for the bearer-token REST API. */
+  chatApi: ChatApi;
 }

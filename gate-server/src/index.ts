@@ -7,6 +7,8 @@ import { createServer } from 'node:http';
 import { createMysqlPool, createRedis, type RunningServer, type ServerContext } from '@parley/common';
 import { createApp } from './app';
 import { Backends } from './backends';
+import { ChatApi } from './chat-api';
+import { ChatServerSelector } from './chat-server-selector';
 import type { GateDeps } from './gate-deps';
 import { PasswordHasher } from './password-hasher';
 import { RateLimiter } from './rate-limit';
@@ -14,6 +16,8 @@ import { UserRepository } from './user-repository';
 
 export { createApp } from './app';
 export { Backends, type ChatServerChoice } from './backends';
+export { ChatApi, type ApiRequestId, type ApiResponse } from './chat-api';
+export { ChatServerSelector, type ChatTarget } from './chat-server-selector';
 export { normalizeIp } from './client-ip';
 export type { GateDeps } from './gate-deps';
 export { PasswordHasher, type HashCost } from './password-hasher';
@@ -30,7 +34,9 @@ export async function startGateServer(ctx: ServerContext): Promise<RunningServer
   const redis = createRedis(config.redis, logger);
   const backends = new Backends(config, redis);
   const hasher = new PasswordHasher({ memoryCost: config.gate.hashMemoryKib, timeCost: config.gate.hashTimeCost });
-  const deps: GateDeps = { config, logger, pool, redis, users: new UserRepository(pool), hasher, limiter: new RateLimiter(redis), backends };
+  const selector = new ChatServerSelector({ redis, configured: config.chatServers, reportIntervalSec: config.status.reportIntervalSec });
+  const chatApi = new ChatApi(selector, logger);
+  const deps: GateDeps = { config, logger, pool, redis, users: new UserRepository(pool), hasher, limiter: new RateLimiter(redis), backends, chatApi };
   const server = createServer(createApp(deps));
   // Slow-loris guards: a request has 15 s for its headers and 30 s in total.
   server.headersTimeout = 15_000;
@@ -39,6 +45,7 @@ export async function startGateServer(ctx: ServerContext): Promise<RunningServer
 
   const release = async () => {
     backends.close();
+    chatApi.close();
     await Promise.allSettled([pool.end(), redis.quit().catch(() => redis.disconnect())]);
   };
   let port: number;

@@ -1,7 +1,8 @@
 /**
  * Fixed-window counters in Redis for the gate's own limits (verify-code limits live in the verify-server):
  * - login attempts per client IP per minute (gate.login_limit_per_ip),
- * - failed logins per account per 15 minutes (gate.login_limit_per_account).
+ * - failed logins per account per 15 minutes (gate.login_limit_per_account),
+ * - REST API requests per login token per minute (gate.api_limit_per_minute).
  * `take` checks and counts in one Lua script, so concurrent requests cannot pass a limit together;
  * a refused request is not counted. `giveBack` returns one unit (a login that turned out to succeed).
  */
@@ -38,10 +39,13 @@ type LimitCommands = {
 export const GateKeys = {
   loginIp: (ip: string): string => `gate:login-ip:${ip || '-'}`,
   loginFailures: (account: string): string => `gate:login-fail:${account.toLowerCase()}`,
+  /** Keyed by a digest of the token, never the token itself: a Redis dump must not hold usable tokens. */
+  apiToken: (uid: number, tokenDigest: string): string => `gate:api:${uid}:${tokenDigest}`,
 } as const;
 
 export const LOGIN_IP_WINDOW_MS = 60_000;
 export const LOGIN_ACCOUNT_WINDOW_MS = 15 * 60_000;
+export const API_WINDOW_MS = 60_000;
 
 export class RateLimiter {
   private readonly commands: LimitCommands;

@@ -58,6 +58,7 @@ export const configSchema = {
     loginLimitPerAccount: int('Failed logins per account per 15 minutes', { default: 10, min: 1, max: 1000000 }),
     loginLimitPerIp: int('Login attempts per client IP per minute', { default: 60, min: 1, max: 10000000 }),
     trustProxy: bool('Take the client IP from X-Forwarded-For (only behind a trusted proxy)', false),
+    apiLimitPerMinute: int('REST API requests per login token per minute (docs/http-api.md)', { default: 600, min: 1, max: 10000000 }),
   },
   chat: {
     maxFrameBytes: int('Largest TLV frame body a chat server accepts, bytes', { default: 1048576, min: 1024, max: 67108864 }),
@@ -74,7 +75,7 @@ export const chatInstanceSchema = {
   host: str('Address clients and peers dial for this chat server', { default: '127.0.0.1' }),
   bindHost: str('Address to listen on', { default: '0.0.0.0' }),
   tcpPort: port('TLV client port (0 = any free port)'),
-  grpcPort: port('ChatPeer gRPC port for other chat servers (0 = any free port)'),
+  grpcPort: port('gRPC port: ChatPeer for other chat servers, ChatApi for the gate (0 = any free port)'),
 } as const satisfies SectionSpec;
 
 type Schema = typeof configSchema;
