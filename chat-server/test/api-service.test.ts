@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
-import { createChatApiClient, createLogger, unary, type CallReply__Output, type ChatApiClient, type RunningServer } from '@parley/common';
+import { createChatApiClient, createLogger, isUnreachableError, unary, type CallReply__Output, type ChatApiClient, type RunningServer } from '@parley/common';
 import { createTestEnv, type TestEnv } from '@parley/common/testing';
 import { ChatClient, MsgId, type ChatMessage } from '@parley/protocol';
 import { startChatServer } from '../src/index';
@@ -14,7 +15,7 @@ let server: RunningServer;
 let api: ChatApiClient;
 
 before(async () => {
-  env = await createTestEnv({ chatServers: [{ id: 'chat1', tcpPort: 0, grpcPort: 0 }] });
+  env = await createTestEnv({ chatServers: [{ id: 'chat1', tcpPort: 0, grpcPort: 0 }, { id: 'chat2', tcpPort: 0, grpcPort: 0 }] });
   server = await startChatServer({ config: env.config, logger: createLogger({ kind: 'chat', id: 'chat1', level: 'silent' }), id: 'chat1' });
   api = createChatApiClient('127.0.0.1', server.ready.grpcPort as number);
 });
@@ -30,9 +31,9 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-async function call(uid: number, msgId: number, body: object | string): Promise<Answer> {
+async function call(uid: number, msgId: number, body: object | string, client = api): Promise<Answer> {
   const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
-  const reply = await unary<CallReply__Output>((o, cb) => api.Call({ uid, msgId, body: bytes }, o, cb));
+  const reply = await unary<CallReply__Output>((o, cb) => client.Call({ uid, msgId, body: bytes }, o, cb));
   return { id: reply.msgId, body: JSON.parse(reply.body.toString('utf8')) as Record<string, unknown> };
 }
 
@@ -119,5 +120,25 @@ describe('ChatApi service', () => {
       const absent = assertError(await call(outsider, id, { ...body, conversationId: missing }), 'NOT_MEMBER');
       assert.deepEqual(foreign, absent);
     }
+  });
+
+  it('refuses calls with gRPC UNAVAILABLE once the server drains, so the gate tries another', async () => {
+    const chat2 = await startChatServer({ config: env.config, logger: createLogger({ kind: 'chat', id: 'chat2', level: 'silent' }), id: 'chat2' });
+    const client = createChatApiClient('127.0.0.1', chat2.ready.grpcPort as number);
+    const uid = await createUser(env.pool);
+    assert.equal((await call(uid, MsgId.SyncReq, { reqId: 1 }, client)).id, MsgId.SyncResp);
+    // A socket that never closes its side keeps the drain waiting (1 s) with the gRPC server still up.
+    const lingering = net.connect({ host: '127.0.0.1', port: chat2.ready.tcpPort as number, allowHalfOpen: true });
+    await new Promise((resolve) => lingering.once('connect', resolve));
+    const stopped = chat2.stop();
+    await assert.rejects(call(uid, MsgId.SyncReq, { reqId: 2 }, client), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'UNAVAILABLE');
+      assert.equal(err.message, 'This chat server is shutting down');
+      assert.ok(isUnreachableError(err));
+      return true;
+    });
+    await stopped;
+    client.close();
+    lingering.destroy();
   });
 });

@@ -71,8 +71,9 @@ export class ChatApi {
         if (!isUnreachableError(err)) throw err;
         this.forget(target.id);
         failed.add(target.id);
-        this.logger.warn({ chatServer: target.id, failed: failed.size }, 'chat server unreachable for a REST call');
-        if (failed.size >= 2) throw err;
+        this.logger.warn({ chatServer: target.id, failed: failed.size, err: (err as Error).message }, 'chat server unreachable for a REST call');
+        // The gRPC message names internal addresses: the client gets a plain one.
+        if (failed.size >= 2) throw new ParleyError('UNAVAILABLE', 'No chat server could be reached', { cause: err });
         continue;
       }
       return answerOf(id, reply);
