@@ -25,6 +25,8 @@ interface Member {
   user: TestUser;
   sync: SyncingClient;
   notices: GroupNotify[];
+  /** Seqs that arrived as MessagePush, per conversation. */
+  pushed: Map<number, Set<number>>;
 }
 
 /** Logs a user in with a seq-syncing client on chat1 or chat2 and records its GroupNotify pushes. */
@@ -32,10 +34,16 @@ async function connect(user: TestUser, i: number): Promise<Member> {
   const sync = new SyncingClient(user);
   await sync.connect(endpoint(i));
   const notices: GroupNotify[] = [];
+  const pushed = new Map<number, Set<number>>();
   sync.client?.on('push', (id, msg) => {
     if (id === MsgId.GroupNotify) notices.push(msg as GroupNotify);
+    if (id === MsgId.MessagePush) {
+      const m = msg as ChatMessage;
+      const seqs = pushed.get(m.conversationId) ?? new Set<number>();
+      pushed.set(m.conversationId, seqs.add(m.seq));
+    }
   });
-  return { user, sync, notices };
+  return { user, sync, notices, pushed };
 }
 
 function client(m: Member): ChatClient {
@@ -71,16 +79,21 @@ describe('groups across two chat servers', () => {
     await waitFor(() => ma.notices.length === 1 && mb.notices.length === 1, 5000, 'added notices');
     assert.deepEqual([ma.notices[0]?.kind, ma.notices[0]?.by, ma.notices[0]?.group.groupId], ['added', owner.uid, groupId]);
 
-    // Every member, on either server, gets every message exactly once in seq order.
+    // Every member, on either server, is pushed every message of the others; with its own acked
+    // sends (never pushed back to the sender) and sync it holds every seq exactly once, in order.
     const sends = [];
-    for (let n = 0; n < 10; n++) for (const m of [mo, ma, mb]) sends.push(client(m).sendMessage({ conversationId }, `m${n}-${m.user.uid}`));
+    for (let n = 0; n < 10; n++) for (const m of [mo, ma, mb]) sends.push(client(m).sendMessage({ conversationId }, `m${n}-${m.user.uid}`).then((ack) => ({ ack, by: m })));
     const acks = await Promise.all(sends);
-    const top = Math.max(...acks.map((x) => x.seq));
+    const top = Math.max(...acks.map((x) => x.ack.seq));
     assert.equal(top, 31, 'created + 30 messages, gap-free');
     for (const m of [mo, ma, mb]) {
+      const fromOthers = acks.filter((x) => x.by !== m).map((x) => x.ack.seq);
+      await waitFor(() => fromOthers.every((seq) => m.pushed.get(conversationId)?.has(seq)), 5000, `pushes to ${m.user.uid}`);
+      await m.sync.catchUp();
       await m.sync.waitForSeq(conversationId, top);
       assert.deepEqual(m.sync.messages(conversationId).map((x) => x.seq), Array.from({ length: top }, (_, i) => i + 1));
     }
+    assert.ok(acks.filter((x) => x.by === mo).every((x) => !mo.pushed.get(conversationId)?.has(x.ack.seq)), 'no push back to the sender');
 
     // A non-member meets NOT_MEMBER everywhere, for this group and for one that does not exist.
     for (const id of [conversationId, 99_999_999]) {
