@@ -17,3 +17,4 @@ export * from './grpc/proto-loader';
 export * from './grpc/services';
 export * from './grpc/messages';
 export * from './server-lifecycle';
+export * from './net/ip-limit-key';

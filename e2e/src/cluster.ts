@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createTestEnv, freePort, SmtpSink, testConfigText, type TestEnv } from '@parley/common/testing';
+import { createTestEnv, freePort, testConfigText, type TestEnv } from '@parley/common/testing';
+import { SmtpSink } from '@parley/common/testing/smtp-sink';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 

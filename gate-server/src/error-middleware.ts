@@ -33,7 +33,7 @@ export function fromBodyParserError(err: BodyParserError): ParleyError {
 }
 
 /** Codes whose details carry { retryAfterSec }, answered with a Retry-After header too. */
-const RETRY_CODES = new Set(['RATE_LIMITED', 'CODE_COOLDOWN', 'CODE_HOURLY_LIMIT', 'CODE_IP_LIMIT']);
+const RETRY_CODES = new Set(['RATE_LIMITED', 'CODE_COOLDOWN', 'CODE_HOURLY_LIMIT', 'CODE_IP_LIMIT', 'CODE_FAILURE_LIMIT']);
 
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '@parley/common/testing';
-import { LimitKeys } from '@parley/verify-server';
+import { VerifyKeys } from '@parley/verify-server';
 import { Backing, expectError, freshEmail, GOOD_PASSWORD, issueFields, request, startGate, type Gate } from './support';
 
 let backing: Backing;
@@ -152,17 +152,17 @@ describe('verify-code', () => {
 
   test('X-Forwarded-For is ignored by default and used (one hop) with trust_proxy', async () => {
     const spoof = '192.0.2.77';
-    const before = await backing.env.redis.zcard(LimitKeys.ipWindow('127.0.0.1'));
+    const before = await backing.env.redis.zcard(VerifyKeys.ipWindow('127.0.0.1'));
     await gate.post('/api/verify-code', { email: freshEmail('xff'), purpose: 'register' }, { 'x-forwarded-for': spoof });
-    assert.equal(await backing.env.redis.zcard(LimitKeys.ipWindow(spoof)), 0, 'spoofed header was trusted');
-    assert.equal(await backing.env.redis.zcard(LimitKeys.ipWindow('127.0.0.1')), before + 1, 'the socket address is used');
+    assert.equal(await backing.env.redis.zcard(VerifyKeys.ipWindow(spoof)), 0, 'spoofed header was trusted');
+    assert.equal(await backing.env.redis.zcard(VerifyKeys.ipWindow('127.0.0.1')), before + 1, 'the socket address is used');
 
     const proxied = await startGate(backing, { trustProxy: true });
     try {
       // The client wrote 10.9.9.9 itself; the proxy appended the real peer 192.0.2.78.
       await proxied.post('/api/verify-code', { email: freshEmail('xff'), purpose: 'register' }, { 'x-forwarded-for': '10.9.9.9, 192.0.2.78' });
-      assert.equal(await backing.env.redis.zcard(LimitKeys.ipWindow('192.0.2.78')), 1);
-      assert.equal(await backing.env.redis.zcard(LimitKeys.ipWindow('10.9.9.9')), 0);
+      assert.equal(await backing.env.redis.zcard(VerifyKeys.ipWindow('192.0.2.78')), 1);
+      assert.equal(await backing.env.redis.zcard(VerifyKeys.ipWindow('10.9.9.9')), 0);
     } finally {
       await proxied.stop();
     }

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { createLogger, createStatusClient, unary, type ParleyConfig, type ReportLoadReply__Output, type RunningServer, type StatusServiceClient } from '@parley/common';
-import { createTestEnv, extractCode, SmtpSink, type TestEnv } from '@parley/common/testing';
+import { createTestEnv, extractCode, type TestEnv } from '@parley/common/testing';
+import { SmtpSink } from '@parley/common/testing/smtp-sink';
 import { startStatusServer } from '@parley/status-server';
 import { startVerifyServer } from '@parley/verify-server';
 import { startGateServer } from '../src/index';

@@ -18,6 +18,7 @@ export const ErrorCodes = {
   CODE_IP_LIMIT: { httpStatus: 429, message: 'Too many codes requested from this address' },
   CODE_INVALID: { httpStatus: 400, message: 'The verification code is wrong or has expired' },
   CODE_ATTEMPTS_EXCEEDED: { httpStatus: 400, message: 'Too many wrong tries; ask for a new code' },
+  CODE_FAILURE_LIMIT: { httpStatus: 429, message: 'Too many wrong codes for this address in the last 24 hours; try again later' },
   MAIL_FAILED: { httpStatus: 502, message: 'The verification e-mail could not be sent' },
 
   NAME_TAKEN: { httpStatus: 409, message: 'That user name is taken' },

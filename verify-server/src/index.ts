@@ -10,15 +10,16 @@ import { createMailer } from './mailer';
 import { VerifyService } from './verify-service';
 
 export { emailProblem, MAX_EMAIL_LENGTH, normalizeEmail, tryNormalizeEmail } from './email-address';
-export { codeKey, CODE_LENGTH, type Purpose } from './code-store';
-export { LimitKeys } from './code-limits';
+export { CODE_LENGTH, type Purpose } from './code-store';
+export { VerifyKeys } from './verify-keys';
 export { composeCodeMail } from './mailer';
 
 export async function startVerifyServer(ctx: ServerContext): Promise<RunningServer> {
   const { config, logger } = ctx;
-  const redis = createRedis(config.redis, logger);
+  // The mailer first: a refused SMTP setting (ConfigError) must stop the start before anything is opened.
   const mailer = createMailer(config.smtp, logger);
-  const service = new VerifyService(config.verify, new CodeLimits(redis, config.verify), new CodeStore(redis, config.verify.maxAttempts), mailer, logger);
+  const redis = createRedis(config.redis, logger);
+  const service = new VerifyService(config.verify, new CodeLimits(redis, config.verify), new CodeStore(redis, config.verify), mailer, logger);
   if (mailer.devMode) logger.warn('smtp.host is empty: verification codes are logged, not mailed (development only)');
 
   const server = new Server();

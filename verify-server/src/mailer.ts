@@ -1,9 +1,12 @@
 /**
  * Sends verification mail with nodemailer: a pooled SMTP transport when `smtp.host` is set, otherwise a
  * development transport that only builds the message and logs the code (see `DevMailer`).
+ * The SMTP server's certificate is always verified (nodemailer's default, never turned off here), against
+ * `smtp.ca_file` when set and for the name `smtp.tls_servername` when set.
  */
+import { readFileSync } from 'node:fs';
 import { createTransport, type Transporter } from 'nodemailer';
-import type { Logger, ParleyConfig } from '@parley/common';
+import { ConfigError, type Logger, type ParleyConfig } from '@parley/common';
 import type { Purpose } from './code-store';
 
 export interface CodeMail {
@@ -69,6 +72,12 @@ class SmtpMailer implements Mailer {
       host: cfg.host,
       port: cfg.port,
       secure: cfg.secure,
+      ...(cfg.ehloName ? { name: cfg.ehloName } : {}),
+      tls: {
+        minVersion: 'TLSv1.2',
+        ...(cfg.caFile ? { ca: readCaFile(cfg.caFile) } : {}),
+        ...(cfg.tlsServername ? { servername: cfg.tlsServername } : {}),
+      },
       ...(cfg.user ? { auth: { user: cfg.user, pass: cfg.password } } : {}),
       ...SMTP_TIMEOUTS,
     });
@@ -110,6 +119,24 @@ class DevMailer implements Mailer {
   }
 }
 
-export function createMailer(cfg: ParleyConfig['smtp'], logger: Logger): Mailer {
-  return cfg.host ? new SmtpMailer(cfg) : new DevMailer(cfg, logger);
+/** The CA certificates of smtp.ca_file, read once at start-up; an unreadable file stops the server. */
+function readCaFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`[smtp] ca_file: cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The SMTP mailer, or the development mailer when smtp.host is empty — which is refused (ConfigError)
+ * with smtp.required or NODE_ENV=production, so codes are never logged in production.
+ */
+export function createMailer(cfg: ParleyConfig['smtp'], logger: Logger, env: NodeJS.ProcessEnv = process.env): Mailer {
+  if (cfg.host) return new SmtpMailer(cfg);
+  if (cfg.required || env.NODE_ENV === 'production') {
+    const why = cfg.required ? 'smtp.required is true' : 'NODE_ENV is production';
+    throw new ConfigError(`[smtp] host is empty but ${why}: set smtp.host, or codes would only be logged`);
+  }
+  return new DevMailer(cfg, logger);
 }

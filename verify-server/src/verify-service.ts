@@ -54,8 +54,9 @@ export class VerifyService {
     try {
       await this.mailer.sendCode({ to: email, code, purpose, ttlSec: this.cfg.codeTtlSec });
     } catch (err) {
-      // Not delivered: the code must not stay usable, and the user may try again at once.
-      await Promise.allSettled([this.store.revoke(purpose, email, nonce), this.limits.release(email, clientIp, nonce)]);
+      // Not delivered: the code must not stay usable and the user may try again at once (no cooldown), but
+      // the send still counts against the hourly caps, so failing sends cannot be repeated without limit.
+      await Promise.allSettled([this.store.revoke(purpose, email, nonce), this.limits.releaseCooldown(email, nonce)]);
       this.logger.warn({ err: err instanceof Error ? err.message : String(err), to: maskEmail(email) }, 'verification mail not sent');
       throw new ParleyError('MAIL_FAILED', undefined, { cause: err });
     }

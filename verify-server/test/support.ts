@@ -12,7 +12,7 @@ import {
   type RunningServer,
   type VerifyServiceClient,
 } from '@parley/common';
-import type { SmtpSink } from '@parley/common/testing';
+import type { SmtpSink } from '@parley/common/testing/smtp-sink';
 import { startVerifyServer } from '../src/index';
 
 export type Overrides = { verify?: Partial<ParleyConfig['verify']>; smtp?: Partial<ParleyConfig['smtp']> };
@@ -77,10 +77,10 @@ export function freshEmail(tag = 'user'): string {
   return `${tag}.${process.pid}.${Date.now().toString(36)}.${counter}@example.test`;
 }
 
-/** A fresh client IP per call (documentation range), so the per-IP cap only bites where a test means it to. */
+/** A fresh client /64 per call (documentation range), so the per-IP cap only bites where a test means it to. */
 export function freshIp(): string {
   counter += 1;
-  return `2001:db8::${(process.pid % 0xffff).toString(16)}:${counter.toString(16)}`;
+  return `2001:db8:${(process.pid % 0xffff).toString(16)}:${counter.toString(16)}::1`;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -33,6 +33,10 @@ export const configSchema = {
     user: str('SMTP user (empty = no auth)', { default: '' }),
     password: str('SMTP password', { default: '', secret: true }),
     from: str('From address of verification mail', { default: 'Parley <no-reply@parley.local>' }),
+    required: bool('Refuse to start the verify-server without smtp.host (always so when NODE_ENV=production)', false),
+    caFile: str("PEM file of the CA(s) that signed the SMTP server's certificate (replaces the system CAs); empty = system CAs", { default: '' }),
+    tlsServername: str('Host name expected in the SMTP certificate when smtp.host is an IP address or another name; empty = smtp.host', { default: '' }),
+    ehloName: str('Name the verify-server announces in EHLO (a fully qualified host name); empty = the machine name', { default: '' }),
   },
   verify: {
     host: str('Address the verify-server listens on and others dial', { default: '127.0.0.1' }),
@@ -42,6 +46,7 @@ export const configSchema = {
     hourlyLimitPerEmail: int('Codes per address per hour', { default: 5, min: 1, max: 100000 }),
     hourlyLimitPerIp: int('Codes per client IP per hour', { default: 20, min: 1, max: 1000000 }),
     maxAttempts: int('Wrong tries before a code is burnt', { default: 5, min: 1, max: 100 }),
+    dailyFailureLimit: int('Wrong codes per address in any 24 hours, across codes; then CODE_FAILURE_LIMIT', { default: 10, min: 1, max: 1000000 }),
   },
   status: {
     host: str('Address the status-server listens on and others dial', { default: '127.0.0.1' }),

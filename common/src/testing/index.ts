@@ -2,4 +2,5 @@ export * from './free-port';
 export * from './local-services';
 export * from './test-config';
 export * from './test-env';
-export * from './smtp-sink';
+export * from './mail-code';
+export * from './redis-slots';

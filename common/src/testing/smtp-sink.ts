@@ -1,3 +1,8 @@
+/**
+ * A real SMTP server on loopback that keeps what it receives, so tests follow a mail end to end.
+ * Test-only: imported as `@parley/common/testing/smtp-sink`, so `smtp-server` (a dev dependency) is never
+ * loaded by the servers or by `@parley/common/testing`'s other helpers.
+ */
 import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
@@ -5,21 +10,28 @@ export interface ReceivedMail {
   to: string[];
   /** The raw RFC 5322 message as received. */
   raw: string;
+  /** The name the client announced in EHLO/HELO. */
+  heloName: string;
 }
 
-/**
- * A real SMTP server on loopback that keeps what it receives, so tests follow a mail end to end.
- * Plain SMTP without STARTTLS or AUTH, as a local relay would be.
- */
+export interface SmtpSinkOptions {
+  /** Speak TLS from the first byte (like port 465) with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+}
+
+/** Plain SMTP without STARTTLS or AUTH, as a local relay would be — or implicit TLS with `options.tls`. */
 export class SmtpSink {
   readonly messages: ReceivedMail[] = [];
+  /** Connection-level errors (e.g. a client that gave up on the TLS handshake), kept rather than thrown. */
+  readonly errors: Error[] = [];
   private readonly waiters: { match: (m: ReceivedMail) => boolean; resolve: (m: ReceivedMail) => void }[] = [];
   private server: SMTPServer;
   port = 0;
 
-  constructor() {
+  constructor(options: SmtpSinkOptions = {}) {
     this.server = new SMTPServer({
       disabledCommands: ['STARTTLS', 'AUTH'],
+      ...(options.tls ? { secure: true, key: options.tls.key, cert: options.tls.cert } : {}),
       logger: false,
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
@@ -29,6 +41,7 @@ export class SmtpSink {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks).toString('utf8'),
+            heloName: session.hostNameAppearsAs,
           };
           this.messages.push(mail);
           for (const w of [...this.waiters]) {
@@ -44,6 +57,7 @@ export class SmtpSink {
   }
 
   async start(host = '127.0.0.1'): Promise<number> {
+    this.server.on('error', (err: Error) => this.errors.push(err));
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(0, host, () => resolve());
@@ -71,9 +85,4 @@ export class SmtpSink {
   stop(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
-}
-
-/** The 6-digit code in a verification mail's text. */
-export function extractCode(raw: string): string | undefined {
-  return /\b(\d{6})\b/.exec(raw.replace(/=\r?\n/g, ''))?.[1];
 }
