@@ -1,4 +1,5 @@
 export * from './config/config-fields';
+export * from './config/config-rules';
 export * from './config/config-schema';
 export * from './config/ini-parser';
 export * from './config/load-config';

@@ -81,6 +81,22 @@ describe('loadConfig', () => {
     assert.equal(cfg.mysql.database, 'parley_x');
   });
 
+  it("refuses argon2id costs below OWASP's minimum, naming both keys, and accepts each minimum pair", () => {
+    const gate = (m: number, t: number) => testConfigText({ database: 'parley_x', redisPrefix: 'p:', sections: { gate: { hash_memory_kib: m, hash_time_cost: t } } });
+    for (const [m, t] of [[19456, 2], [12288, 3], [9216, 4], [7168, 5], [47104, 1], [7168, 20], [65536, 1]] as const) {
+      const cfg = load(gate(m, t));
+      assert.equal(cfg.gate.hashMemoryKib, m);
+    }
+    for (const [m, t] of [[19455, 2], [19456, 1], [12287, 3], [9215, 4], [47103, 1]] as const) {
+      expectConfigError(() => load(gate(m, t)), /hash_memory_kib .* hash_time_cost .* below OWASP's minimum/);
+    }
+    expectConfigError(() => load(gate(7167, 9)), /hash_memory_kib: 7167 is below the minimum 7168/);
+    expectConfigError(() => load(gate(4096, 1)), /hash_memory_kib: 4096 is below the minimum 7168/);
+    // The defaults are the first pair.
+    const defaults = load(valid.replace(/hash_memory_kib = \d+\n/, '').replace(/hash_time_cost = \d+\n?/, ''));
+    assert.deepEqual([defaults.gate.hashMemoryKib, defaults.gate.hashTimeCost], [19456, 2]);
+  });
+
   it('has the repository config.ini valid, and every key documented in README.md', async () => {
     const root = join(__dirname, '..', '..', '..');
     const cfg = loadConfig({ file: join(root, 'config.ini'), env: {} });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { iniKey, parseField, type Field, type SectionSpec } from './config-fields';
+import { configRules } from './config-rules';
 import { chatInstanceSchema, configSchema, type ChatInstanceConfig, type ParleyConfig } from './config-schema';
 import { IniSyntaxError, parseIni, type IniSections, type IniValue } from './ini-parser';
 
@@ -67,6 +68,10 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
   }
   if (chatServers.length === 0) throw new ConfigError(`${label}: no chat server is configured; add a [chat.<id>] section with tcp_port and grpc_port`);
   out.chatServers = chatServers;
+  for (const rule of configRules) {
+    const problem = rule(out as unknown as ParleyConfig);
+    if (problem !== undefined) throw new ConfigError(`${label}: ${problem}`);
+  }
   return deepFreeze(out) as unknown as ParleyConfig;
 }
 

@@ -24,7 +24,8 @@ export function testConfigText(options: TestConfigOptions): string {
     smtp: { host: '' },
     verify: { host: '127.0.0.1', port: 0 },
     status: { host: '127.0.0.1', port: 0, report_interval_sec: 1 },
-    gate: { host: '127.0.0.1', port: 0, hash_memory_kib: 4096, hash_time_cost: 1 },
+    // OWASP's cheapest minimum pair: tests hash at real strength.
+    gate: { host: '127.0.0.1', port: 0, hash_memory_kib: 7168, hash_time_cost: 5 },
     chat: { heartbeat_sec: 20 },
   };
   for (const [section, values] of Object.entries(options.sections ?? {})) base[section] = { ...base[section], ...values };

@@ -1,0 +1,35 @@
+/**
+ * Rules that span several keys, checked once after every key has its value (a single key's type and range
+ * are in config-schema.ts). Each returns the problem as a sentence naming the keys, or undefined.
+ */
+import type { ParleyConfig } from './config-schema';
+
+/**
+ * OWASP's argon2id minimums (Password Storage Cheat Sheet): equally strong pairs of memory and
+ * iterations, parallelism 1 — 46 MiB × 1, 19 MiB × 2, 12 MiB × 3, 9 MiB × 4, 7 MiB × 5.
+ */
+export const ARGON2_OWASP_MINIMUMS: readonly { timeCost: number; memoryKib: number }[] = [
+  { timeCost: 1, memoryKib: 47104 },
+  { timeCost: 2, memoryKib: 19456 },
+  { timeCost: 3, memoryKib: 12288 },
+  { timeCost: 4, memoryKib: 9216 },
+  { timeCost: 5, memoryKib: 7168 },
+];
+
+/** The least memory (KiB) OWASP accepts at `timeCost` iterations. */
+export function argon2MinimumMemoryKib(timeCost: number): number {
+  let least = Infinity;
+  for (const m of ARGON2_OWASP_MINIMUMS) if (timeCost >= m.timeCost) least = Math.min(least, m.memoryKib);
+  return least;
+}
+
+type Rule = (config: Omit<ParleyConfig, 'chatServers' | 'source'>) => string | undefined;
+
+export const configRules: readonly Rule[] = [
+  ({ gate }) => {
+    const least = argon2MinimumMemoryKib(gate.hashTimeCost);
+    if (gate.hashMemoryKib >= least) return undefined;
+    const pairs = ARGON2_OWASP_MINIMUMS.map((m) => `${m.memoryKib} KiB × ${m.timeCost}`).join(', ');
+    return `[gate] hash_memory_kib ${gate.hashMemoryKib} with hash_time_cost ${gate.hashTimeCost} is below OWASP's minimum for argon2id (at ${gate.hashTimeCost} iterations at least ${least} KiB; the minimum pairs are ${pairs})`;
+  },
+];
