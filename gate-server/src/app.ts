@@ -10,6 +10,7 @@ import { bearerAuth } from './bearer-auth';
 import { trustProxySetting } from './client-ip';
 import { errorMiddleware, notFound, requireJson } from './error-middleware';
 import type { GateDeps } from './gate-deps';
+import { jsonBody } from './json-body';
 import { conversationsRouter } from './routes/conversations';
 import { groupsRouter } from './routes/groups';
 import { healthRoute } from './routes/health';
@@ -17,6 +18,7 @@ import { loginRoute } from './routes/login';
 import { registerRoute } from './routes/register';
 import { resetPasswordRoute } from './routes/reset-password';
 import { verifyCodeRoute } from './routes/verify-code';
+import { securityHeaders } from './security-headers';
 
 /**
  * POST /api/conversations/:id/messages takes a message body as large as TCP does (16 KiB of UTF-8),
@@ -30,17 +32,13 @@ export function createApp(deps: GateDeps): Express {
   app.set('etag', false);
   app.set('trust proxy', trustProxySetting(deps.config.gate.trustProxy));
 
-  app.use((_req, res, next) => {
-    res.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
-    next();
-  });
+  app.use(securityHeaders);
 
   const api = express.Router();
   api.use(['/conversations', '/groups'], bearerAuth(deps));
   api.use(requireJson);
-  const json = (limit: number) => express.json({ limit, type: 'application/json', strict: true });
-  api.post('/conversations/:conversationId/messages', json(Math.max(deps.config.gate.bodyLimitBytes, MESSAGE_REQUEST_LIMIT_BYTES)));
-  api.use(json(deps.config.gate.bodyLimitBytes));
+  api.post('/conversations/:conversationId/messages', jsonBody(Math.max(deps.config.gate.bodyLimitBytes, MESSAGE_REQUEST_LIMIT_BYTES)));
+  api.use(jsonBody(deps.config.gate.bodyLimitBytes));
   api.post('/verify-code', verifyCodeRoute(deps));
   api.post('/register', registerRoute(deps));
   api.post('/reset-password', resetPasswordRoute(deps));

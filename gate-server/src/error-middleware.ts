@@ -1,45 +1,20 @@
 /**
  * The one place errors become HTTP answers: every failure is JSON `{ error: { code, message, details? } }`
  * with the status from the shared error table (ParleyError.httpStatus) — never HTML, never a stack.
- * body-parser's own errors (bad JSON, too large, bad charset) are translated to our codes first.
+ * Only INTERNAL is logged as an error; a refused request is the client's problem and logged at debug.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ParleyError, toParleyError, type Logger } from '@parley/common';
-
-interface BodyParserError {
-  type: string;
-  status?: number;
-  limit?: number;
-}
-
-function isBodyParserError(err: unknown): err is BodyParserError {
-  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && typeof (err as { status?: unknown }).status === 'number';
-}
-
-/** body-parser failures as ParleyErrors (their messages can quote the body, so they are not reused). */
-export function fromBodyParserError(err: BodyParserError): ParleyError {
-  switch (err.type) {
-    case 'entity.too.large':
-      return new ParleyError('PAYLOAD_TOO_LARGE', `The request body is larger than ${err.limit ?? 'the limit of'} bytes`, { details: { limitBytes: err.limit } });
-    case 'entity.parse.failed':
-      return new ParleyError('BAD_REQUEST', 'The request body is not valid JSON');
-    case 'charset.unsupported':
-      return new ParleyError('BAD_REQUEST', 'The request body must be UTF-8 JSON');
-    case 'encoding.unsupported':
-      return new ParleyError('BAD_REQUEST', 'Unsupported Content-Encoding');
-    default:
-      return new ParleyError('BAD_REQUEST');
-  }
-}
 
 /** Codes whose details carry { retryAfterSec }, answered with a Retry-After header too. */
 const RETRY_CODES = new Set(['RATE_LIMITED', 'CODE_COOLDOWN', 'CODE_HOURLY_LIMIT', 'CODE_IP_LIMIT', 'CODE_FAILURE_LIMIT']);
 
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const perr = isBodyParserError(err) && !(err instanceof ParleyError) ? fromBodyParserError(err) : toParleyError(err);
+    const perr = toParleyError(err);
     if (perr.code === 'INTERNAL') logger.error({ err, method: req.method, path: req.path }, 'request failed');
     else if (perr.code === 'UNAVAILABLE') logger.warn({ err: perr.message, method: req.method, path: req.path }, 'backing service unavailable');
+    else logger.debug({ code: perr.code, method: req.method, path: req.path.slice(0, 200) }, 'request refused');
     if (res.headersSent) {
       res.destroy();
       return;

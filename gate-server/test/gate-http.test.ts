@@ -63,6 +63,25 @@ describe('errors are always JSON', () => {
   });
 });
 
+describe('security headers', () => {
+  test('every answer, success or error, carries the API security headers', async () => {
+    const expected = {
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-resource-policy': 'same-origin',
+    };
+    const answers = [await gate.get('/api/health'), await gate.get('/nope'), await gate.post('/api/login', { account: 'a', password: 'x'.repeat(4000) })];
+    assert.deepEqual(answers.map((r) => r.status), [200, 404, 413]);
+    for (const res of answers) {
+      for (const [name, value] of Object.entries(expected)) assert.equal(res.headers.get(name), value, `${res.status} ${name}`);
+      assert.equal(res.headers.get('x-powered-by'), null);
+    }
+  });
+});
+
 describe('field validation', () => {
   test('register with nothing lists every required field', async () => {
     const error = expectError(await gate.post('/api/register', {}), 400, 'VALIDATION_FAILED');

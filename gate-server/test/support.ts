@@ -3,6 +3,7 @@
  * and status-server over gRPC, and a real SMTP sink for the codes. Nothing is mocked.
  */
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { createLogger, createStatusClient, unary, type ParleyConfig, type ReportLoadReply__Output, type RunningServer, type StatusServiceClient } from '@parley/common';
 import { createTestEnv, extractCode, type TestEnv } from '@parley/common/testing';
 import { SmtpSink } from '@parley/common/testing/smtp-sink';
@@ -77,18 +78,29 @@ export class Backing {
 export interface Gate {
   url: string;
   server: RunningServer;
+  /** The gate's log lines (JSON), at the configured level. */
+  logs: string[];
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<HttpResult>;
   get(path: string, headers?: Record<string, string>): Promise<HttpResult>;
   stop(): Promise<void>;
 }
 
 export async function startGate(backing: Backing, overrides: GateOverrides['gate'] = {}, config: ParleyConfig = backing.config): Promise<Gate> {
-  const logger = createLogger({ kind: 'gate', level: config.cluster.logLevel });
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString());
+      if (process.env.PARLEY_TEST_ECHO) process.stdout.write(chunk);
+      cb();
+    },
+  });
+  const logger = createLogger({ kind: 'gate', level: config.cluster.logLevel, destination });
   const server = await startGateServer({ config: { ...config, gate: { ...config.gate, port: 0, ...overrides } }, logger, id: 'gate' });
   const url = `http://127.0.0.1:${server.ready.port as number}`;
   return {
     url,
     server,
+    logs,
     post: (path, body, headers = {}) => request(url, 'POST', path, body, { 'content-type': 'application/json', ...headers }),
     get: (path, headers = {}) => request(url, 'GET', path, undefined, headers),
     stop: () => server.stop(),
