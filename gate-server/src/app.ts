@@ -4,7 +4,7 @@
  * /api/conversations and /api/groups are the bearer-token REST API: authenticated (and limited)
  * before their bodies are read.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { MAX_MESSAGE_BODY_BYTES } from '@parley/protocol';
 import { bearerAuth } from './bearer-auth';
 import { trustProxySetting } from './client-ip';
@@ -39,10 +39,11 @@ export function createApp(deps: GateDeps): Express {
   api.use(requireJson);
   api.post('/conversations/:conversationId/messages', jsonBody(Math.max(deps.config.gate.bodyLimitBytes, MESSAGE_REQUEST_LIMIT_BYTES)));
   api.use(jsonBody(deps.config.gate.bodyLimitBytes));
-  api.post('/verify-code', verifyCodeRoute(deps));
-  api.post('/register', registerRoute(deps));
-  api.post('/reset-password', resetPasswordRoute(deps));
-  api.post('/login', loginRoute(deps));
+  const track = (handler: RequestHandler) => deps.inFlight.track(handler);
+  api.post('/verify-code', track(verifyCodeRoute(deps)));
+  api.post('/register', track(registerRoute(deps)));
+  api.post('/reset-password', track(resetPasswordRoute(deps)));
+  api.post('/login', track(loginRoute(deps)));
   api.get('/health', healthRoute(deps));
   api.use('/conversations', conversationsRouter(deps));
   api.use('/groups', groupsRouter(deps));

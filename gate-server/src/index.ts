@@ -4,12 +4,16 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { createMysqlPool, createRedis, type RunningServer, type ServerContext } from '@parley/common';
 import { createApp } from './app';
 import { Backends } from './backends';
 import { ChatApi } from './chat-api';
 import { ChatServerSelector } from './chat-server-selector';
 import type { GateDeps } from './gate-deps';
+import { HashSlots } from './hash-slots';
+import { InFlight } from './in-flight';
+import { LoginFailures } from './login-failures';
 import { PasswordHasher } from './password-hasher';
 import { RateLimiter } from './rate-limit';
 import { UserRepository } from './user-repository';
@@ -20,6 +24,8 @@ export { ChatApi, type ApiRequestId, type ApiResponse } from './chat-api';
 export { ChatServerSelector, type ChatTarget } from './chat-server-selector';
 export { normalizeIp } from './client-ip';
 export type { GateDeps } from './gate-deps';
+export { HashSlots } from './hash-slots';
+export { LoginFailureKeys, LoginFailures, type LoginSubject } from './login-failures';
 export { PasswordHasher, type HashCost } from './password-hasher';
 export { passwordProblems, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
 export { GateKeys, RateLimiter } from './rate-limit';
@@ -27,16 +33,20 @@ export { UserRepository, type PublicUser } from './user-repository';
 
 /** How long in-flight requests get to finish on stop before their connections are cut. */
 const STOP_GRACE_MS = 5000;
+const IDLE_SWEEP_MS = 50;
 
 export async function startGateServer(ctx: ServerContext): Promise<RunningServer> {
   const { config, logger } = ctx;
   const pool = createMysqlPool(config.mysql);
   const redis = createRedis(config.redis, logger);
   const backends = new Backends(config, redis);
-  const hasher = new PasswordHasher({ memoryCost: config.gate.hashMemoryKib, timeCost: config.gate.hashTimeCost });
+  const slots = new HashSlots(config.gate.hashConcurrency || availableParallelism(), config.gate.hashQueueLimit);
+  const hasher = new PasswordHasher({ memoryCost: config.gate.hashMemoryKib, timeCost: config.gate.hashTimeCost }, slots);
   const selector = new ChatServerSelector({ redis, configured: config.chatServers, reportIntervalSec: config.status.reportIntervalSec });
   const chatApi = new ChatApi(selector, logger);
-  const deps: GateDeps = { config, logger, pool, redis, users: new UserRepository(pool), hasher, limiter: new RateLimiter(redis), backends, chatApi };
+  const inFlight = new InFlight();
+  const loginFailures = new LoginFailures(redis, config.gate);
+  const deps: GateDeps = { config, logger, pool, redis, users: new UserRepository(pool), hasher, limiter: new RateLimiter(redis), loginFailures, backends, chatApi, inFlight };
   const server = createServer(createApp(deps));
   // Slow-loris guards: a request has 15 s for its headers and 30 s in total.
   server.headersTimeout = 15_000;
@@ -67,10 +77,17 @@ export async function startGateServer(ctx: ServerContext): Promise<RunningServer
     ready: { host: config.gate.host, port, url: `http://${config.gate.host === '0.0.0.0' ? '127.0.0.1' : config.gate.host}:${port}/api` },
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A keep-alive connection whose request finishes during the stop turns idle: close it then too.
       server.closeIdleConnections();
+      const idle = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
       const hard = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+      // Logins waiting for a hash are answered UNAVAILABLE now rather than hashed; running ones finish.
+      await slots.close();
       await closed;
       clearTimeout(hard);
+      clearInterval(idle);
+      // Handlers that outlived their connections still count a failure or store a hash.
+      await inFlight.settled(STOP_GRACE_MS);
       await release();
     },
   };

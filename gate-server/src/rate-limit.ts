@@ -1,10 +1,11 @@
 /**
- * Fixed-window counters in Redis for the gate's own limits (verify-code limits live in the verify-server):
- * - login attempts per client IP per minute (gate.login_limit_per_ip),
- * - failed logins per account per 15 minutes (gate.login_limit_per_account),
+ * Fixed-window counters in Redis for the gate's own limits (verify-code limits live in the verify-server,
+ * failed logins in login-failures.ts):
+ * - login attempts per client IP bucket per minute (gate.login_limit_per_ip),
+ * - registration attempts per client IP bucket per hour (gate.register_limit_per_ip),
  * - REST API requests per login token per minute (gate.api_limit_per_minute).
- * `take` checks and counts in one Lua script, so concurrent requests cannot pass a limit together;
- * a refused request is not counted. `giveBack` returns one unit (a login that turned out to succeed).
+ * `take` checks and counts in one Lua script on one key, so concurrent requests cannot pass a limit
+ * together; a refused request is not counted.
  */
 import { ParleyError, type Redis } from '@parley/common';
 
@@ -24,27 +25,20 @@ if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1],
 return {1, 0}
 `;
 
-// KEYS: counter. Decrements, never below zero.
-const GIVE_BACK_LUA = `
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n > 0 then return redis.call('DECR', KEYS[1]) end
-return 0
-`;
-
 type LimitCommands = {
   gateTake(key: string, limit: number, windowMs: number): Promise<[number, number]>;
-  gateGiveBack(key: string): Promise<number>;
 };
 
+/** Keys of the fixed windows; an IP is its limit bucket (common's ipLimitKey). */
 export const GateKeys = {
-  loginIp: (ip: string): string => `gate:login-ip:${ip || '-'}`,
-  loginFailures: (account: string): string => `gate:login-fail:${account.toLowerCase()}`,
+  loginIp: (ipBucket: string): string => `gate:login-ip:${ipBucket || '-'}`,
+  registerIp: (ipBucket: string): string => `gate:register-ip:${ipBucket || '-'}`,
   /** Keyed by a digest of the token, never the token itself: a Redis dump must not hold usable tokens. */
   apiToken: (uid: number, tokenDigest: string): string => `gate:api:${uid}:${tokenDigest}`,
 } as const;
 
 export const LOGIN_IP_WINDOW_MS = 60_000;
-export const LOGIN_ACCOUNT_WINDOW_MS = 15 * 60_000;
+export const REGISTER_IP_WINDOW_MS = 3600_000;
 export const API_WINDOW_MS = 60_000;
 
 export class RateLimiter {
@@ -52,7 +46,6 @@ export class RateLimiter {
 
   constructor(private readonly redis: Redis) {
     redis.defineCommand('gateTake', { numberOfKeys: 1, lua: TAKE_LUA });
-    redis.defineCommand('gateGiveBack', { numberOfKeys: 1, lua: GIVE_BACK_LUA });
     this.commands = redis as unknown as LimitCommands;
   }
 
@@ -62,10 +55,6 @@ export class RateLimiter {
     if (taken === 1) return;
     const retryAfterSec = Math.max(1, Math.ceil(Number(retryMs) / 1000));
     throw new ParleyError('RATE_LIMITED', `Too many attempts; retry in ${retryAfterSec} s`, { details: { retryAfterSec } });
-  }
-
-  async giveBack(key: string): Promise<void> {
-    await this.commands.gateGiveBack(key);
   }
 
   async reset(...keys: string[]): Promise<void> {

@@ -95,6 +95,12 @@ export class UserRepository {
     return result.affectedRows === 1;
   }
 
+  /** Replaces the hash only while it is still `current` (a concurrent reset wins); true when replaced. */
+  async replacePasswordHash(uid: number, current: string, passwordHash: string): Promise<boolean> {
+    const [result] = await this.pool.execute<ResultSetHeader>('UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?', [passwordHash, uid, current]);
+    return result.affectedRows === 1;
+  }
+
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
   }

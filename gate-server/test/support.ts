@@ -47,7 +47,8 @@ export class Backing {
       ...env.config,
       smtp: { ...env.config.smtp, host: '127.0.0.1', port: sink.port, secure: false },
       verify: { ...env.config.verify, port: 0, ...overrides.verify },
-      status: { ...env.config.status, port: 0, ...overrides.status },
+      // chat1 reports once, at the start: a long interval keeps it live for the whole file.
+      status: { ...env.config.status, port: 0, reportIntervalSec: 60, ...overrides.status },
     };
     const verify = await startVerifyServer({ config: base, logger: logger.child({ server: 'verify' }), id: 'verify' });
     const status = await startStatusServer({ config: base, logger: logger.child({ server: 'status' }), id: 'status' });

@@ -1,11 +1,11 @@
 /**
  * Redis Cluster runs a script or transaction only when all its keys hash to one slot. `keySlot` is the
  * cluster's slot function (CRC16/XMODEM of the key's hash tag, mod 16384); `watchScriptKeys` records the
- * keys of every script call made under a key prefix (through MONITOR), so a test can show that each call
- * stays within one slot.
+ * keys of every script call this process sends under a key prefix, so a test can show that each call
+ * stays within one slot. It observes ioredis in-process (servers under test run in the test's process)
+ * rather than through MONITOR, which on a shared Redis would stream every other client's commands too.
  */
-import type { ParleyConfig } from '../config/config-schema';
-import { createRedis } from '../redis/redis-client';
+import Redis from 'ioredis';
 
 const SLOTS = 16384;
 
@@ -27,27 +27,33 @@ export function keySlot(key: string): number {
 }
 
 export interface ScriptKeyWatch {
-  /** The keys of each EVAL/EVALSHA seen so far whose first key starts with the prefix. */
+  /** The keys (prefix included) of each EVAL/EVALSHA sent so far whose first key starts with the prefix. */
   readonly calls: string[][];
-  stop(): Promise<void>;
+  stop(): void;
 }
 
-/** Starts recording script calls on the configured Redis (a MONITOR connection of its own). */
-export async function watchScriptKeys(cfg: ParleyConfig['redis'], prefix: string): Promise<ScriptKeyWatch> {
-  const client = createRedis({ ...cfg, keyPrefix: '' });
-  const monitor = await client.monitor();
+interface SentCommand {
+  name: string;
+  args: unknown[];
+}
+
+/** Starts recording the script calls every ioredis client of this process sends. */
+export function watchScriptKeys(prefix: string): ScriptKeyWatch {
+  const proto = Redis.prototype as unknown as { sendCommand(command: SentCommand, stream?: unknown): unknown };
+  const original = proto.sendCommand;
   const calls: string[][] = [];
-  monitor.on('monitor', (_time: string, args: string[]) => {
-    const command = args[0]?.toLowerCase();
-    if (command !== 'evalsha' && command !== 'eval') return;
-    const keys = args.slice(3, 3 + Number(args[2]));
-    if (keys[0]?.startsWith(prefix)) calls.push(keys);
-  });
+  proto.sendCommand = function (this: unknown, command: SentCommand, stream?: unknown) {
+    const name = command.name.toLowerCase();
+    if (name === 'evalsha' || name === 'eval') {
+      const keys = command.args.slice(2, 2 + Number(command.args[1])).map(String);
+      if (keys[0]?.startsWith(prefix)) calls.push(keys);
+    }
+    return original.call(this, command, stream);
+  };
   return {
     calls,
-    async stop() {
-      monitor.disconnect();
-      client.disconnect();
+    stop() {
+      proto.sendCommand = original;
     },
   };
 }

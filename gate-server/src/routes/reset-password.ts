@@ -9,7 +9,6 @@ import { revokeToken } from '@parley/common';
 import { KickReason } from '@parley/protocol';
 import type { GateDeps } from '../gate-deps';
 import { assertPasswordAcceptable, passwordProblems } from '../password-policy';
-import { GateKeys } from '../rate-limit';
 import { parseBody, schemas } from '../validation';
 
 export function resetPasswordRoute(deps: GateDeps): RequestHandler {
@@ -26,7 +25,7 @@ export function resetPasswordRoute(deps: GateDeps): RequestHandler {
       await revokeToken(deps.redis, user.uid);
       // Sessions logged in with the old password end now; a failure here must not undo the reset.
       await deps.backends.kickSessions(user.uid, KickReason.PasswordChanged).catch((err: unknown) => deps.logger.warn({ err, uid: user.uid }, 'could not end chat sessions after a password reset'));
-      await deps.limiter.reset(GateKeys.loginFailures(user.name), GateKeys.loginFailures(user.email));
+      await deps.loginFailures.clear(user.uid);
       deps.logger.info({ uid: user.uid }, 'password reset');
     }
     res.status(200).json({ ok: true });
