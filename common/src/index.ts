@@ -6,6 +6,8 @@ export * from './errors';
 export * from './logger';
 export * from './mysql/mysql-pool';
 export * from './mysql/migrator';
+export * from './files/file-record';
+export * from './files/file-access';
 export * from './redis/redis-client';
 export * from './redis/redis-keys';
 export * from './redis/chat-server-address';

@@ -1,5 +1,6 @@
 /**
- * POST /api/login {account, password} → 200 {uid, token, host, tcpPort, tokenTtlSec, serverId}.
+ * POST /api/login {account, password} → 200 {uid, token, host, tcpPort, tokenTtlSec, serverId, fileHost?, filePort?, fileServerId?}
+ * (the file fields only while a file server is live).
  * `account` is the user name or the e-mail address (it holds "@" → e-mail).
  * Limits first (per IP, then failures per account), then one argon2 verification — against a dummy hash
  * when the account does not exist — and INVALID_CREDENTIALS for both wrong password and unknown account.
@@ -37,6 +38,7 @@ export function loginRoute(deps: GateDeps): RequestHandler {
     await limiter.giveBack(failuresKey);
 
     const chat = await deps.backends.getChatServer(user.uid);
-    res.status(200).json({ uid: user.uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId });
+    const file = chat.fileServer ? { fileHost: chat.fileServer.host, filePort: chat.fileServer.tcpPort, fileServerId: chat.fileServer.id } : {};
+    res.status(200).json({ uid: user.uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId, ...file });
   };
 }
