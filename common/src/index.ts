@@ -6,6 +6,7 @@ export * from './errors';
 export * from './logger';
 export * from './mysql/mysql-pool';
 export * from './mysql/migrator';
+export * from './mysql/transaction';
 export * from './files/file-record';
 export * from './files/file-access';
 export * from './redis/redis-client';
