@@ -23,6 +23,8 @@ export interface UploadTarget {
 
 /** Chunk bytes queued for writing beyond which the connection stops being read. */
 const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+/** A slow upload still becomes durable this often, however few bytes it moved. */
+const CHECKPOINT_INTERVAL_MS = 2000;
 
 type SessionState = 'open' | 'finishing' | 'ended';
 
@@ -31,9 +33,9 @@ type SessionState = 'open' | 'finishing' | 'ended';
  *
  * Chunks are accepted strictly in order (the next one must start where the last ended), hashed
  * as they are accepted, and written at their offset one after another; each write is acked with
- * the next offset. The data is made durable — fdatasync, then `files.stored_bytes` — at least
- * every `checkpointBytes` (in the background, while writing goes on) and when the session ends,
- * so after a crash the upload resumes from the last checkpoint.
+ * the next offset. The data is made durable — fdatasync, then `files.stored_bytes` — every
+ * `checkpointBytes` or 2 s, whichever comes first (in the background, while writing goes on),
+ * and when the session ends, so after a crash the upload resumes from the last checkpoint.
  *
  * The hash: a session that started at offset 0 has seen every byte in order and holds the hash;
  * one that resumed later re-reads the temp file at the end (a Node hash cannot be saved across a
@@ -46,6 +48,7 @@ export class UploadSession {
   private expected: number;
   private written: number;
   private durable: number;
+  private durableAt = Date.now();
   private readonly hash: Hash | undefined;
   private queue: Promise<void> = Promise.resolve();
   private queuedBytes = 0;
@@ -133,7 +136,7 @@ export class UploadSession {
     this.written = offset + data.length;
     this.conn.send(MsgId.UploadChunkAck, { fileId: this.file.fileId, offset: this.written });
     if (this.written === this.file.size) await this.finish();
-    else if (this.written - this.durable >= this.deps.checkpointBytes) this.startCheckpoint();
+    else if (this.written - this.durable >= this.deps.checkpointBytes || Date.now() - this.durableAt >= CHECKPOINT_INTERVAL_MS) this.startCheckpoint();
   }
 
   private startCheckpoint(): void {
@@ -149,6 +152,7 @@ export class UploadSession {
   private async makeDurable(): Promise<void> {
     const at = this.written;
     if (at <= this.durable) return;
+    this.durableAt = Date.now();
     await this.handle.datasync();
     await this.deps.store.setStoredBytes(this.file.fileId, at);
     this.durable = Math.max(this.durable, at);
