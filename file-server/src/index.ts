@@ -1,5 +1,5 @@
 import { createMysqlPool, createRedis, fileInstance, migrate, type RunningServer, type ServerContext } from '@parley/common';
-import { fileFrameLimit, MsgId } from '@parley/protocol';
+import { BufferPool, fileFrameLimit, MsgId } from '@parley/protocol';
 import { FileLoadReporter } from './cluster/load-reporter';
 import { DownloadService } from './download/download-service';
 import { ConnectionRegistry } from './session/connection-registry';
@@ -40,6 +40,8 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
   const pool = createMysqlPool(config.mysql);
   const redis = createRedis(config.redis, logger);
   const store = new FileStore(pool, logger);
+  // Chunk bodies are reused: a large upload would otherwise allocate (and collect) its whole size.
+  const bodies = new BufferPool(fileFrameLimit(cfg.chunkBytes), 64);
   const uploads = new UploadService({
     store,
     blobs,
@@ -47,6 +49,7 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
     chunkBytes: cfg.chunkBytes,
     checkpointBytes: cfg.checkpointBytes,
     logger,
+    bodies,
   });
   const downloads = new DownloadService({ pool, blobs, chunkBytes: cfg.chunkBytes, logger });
   const dispatcher = new FileDispatcher({ uploads, downloads, logger });
@@ -62,7 +65,7 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
       uploads.detachAll(conn).catch((err: unknown) => conn.logger.warn({ err }, 'detaching uploads failed'));
     },
   };
-  const connectionOptions = { maxFrameBytes: fileFrameLimit(cfg.chunkBytes), maxBufferedBytes: MAX_BUFFERED_BYTES, maxQueuedDuringLogin: 16, handlers, logger };
+  const connectionOptions = { maxFrameBytes: fileFrameLimit(cfg.chunkBytes), maxBufferedBytes: MAX_BUFFERED_BYTES, maxQueuedDuringLogin: 16, handlers, logger, bodies };
   const listener = new TcpListener((socket) => {
     if (draining) {
       socket.destroy();

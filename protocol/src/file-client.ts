@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { BufferPool } from './buffer-pool';
 import { chunkFrameHead } from './chunk-codec';
 import { decodeFileServerMessage } from './file-codec';
 import type { FileClientMessageOf, FileServerMessage, FileServerMessageOf, UploadChunkAck, UploadDone } from './file-schemas';
@@ -38,6 +39,8 @@ export interface FileClientEvents {
 export interface FileClientOptions {
   /** The largest chunk the server may send; the frame limit follows from it. */
   maxChunkBytes?: number;
+  /** The server's usual chunk size: received chunks up to it reuse pooled buffers (see release). */
+  chunkBytes?: number;
   defaultTimeoutMs?: number;
 }
 
@@ -58,6 +61,7 @@ export class FileClient extends EventEmitter<FileClientEvents> {
   private socket: net.Socket | undefined;
   private connected = false;
   private readonly decoder: TlvDecoder;
+  private readonly bodies: BufferPool;
   private readonly pending = new Map<number, Pending>();
   private lastReqId = 0;
   private readonly defaultTimeoutMs: number;
@@ -65,7 +69,12 @@ export class FileClient extends EventEmitter<FileClientEvents> {
 
   constructor(options: FileClientOptions = {}) {
     super();
-    this.decoder = new TlvDecoder({ maxBodyBytes: fileFrameLimit(options.maxChunkBytes ?? 16 * DEFAULT_CHUNK_BYTES) });
+    const bodies = new BufferPool(fileFrameLimit(options.chunkBytes ?? DEFAULT_CHUNK_BYTES), 32);
+    this.bodies = bodies;
+    this.decoder = new TlvDecoder({
+      maxBodyBytes: fileFrameLimit(options.maxChunkBytes ?? 16 * DEFAULT_CHUNK_BYTES),
+      allocate: (id, length) => (id === MsgId.DownloadChunk ? bodies.take(length) : Buffer.allocUnsafe(length)),
+    });
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
   }
 
@@ -160,6 +169,11 @@ export class FileClient extends EventEmitter<FileClientEvents> {
       socket.on('drain', done);
       socket.on('close', done);
     });
+  }
+
+  /** Hands a received chunk's data back for reuse once nothing refers to it (it is written). Optional. */
+  release(data: Buffer): void {
+    this.bodies.give(data);
   }
 
   /** Stops (and resumes) reading the socket: backpressure for a download whose disk writes lag. */

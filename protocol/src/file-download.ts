@@ -54,7 +54,9 @@ export function downloadOnce(client: FileClient, fileId: number, sink: DownloadS
       void writes.catch(() => undefined).then(() => reject(err ?? new Error('download ended without a response')));
     };
     const maybeDone = () => {
-      if (resp && sink.offset === resp.size && queued === 0) finish();
+      if (!resp || sink.offset !== resp.size || queued !== 0) return;
+      options.meter.update(sink.offset, true);
+      finish();
     };
     const onChunk = (chunk: ReceivedChunk) => {
       if (chunk.fileId !== fileId || settled) return;
@@ -73,6 +75,7 @@ export function downloadOnce(client: FileClient, fileId: number, sink: DownloadS
       }
       writes = writes.then(async () => {
         await writeFully(sink.handle, data, at);
+        client.release(data);
         sink.offset = at + data.length;
         queued--;
         if (paused && queued <= MAX_QUEUED_WRITES / 2) {

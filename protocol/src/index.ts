@@ -5,6 +5,7 @@ export * from './protocol-limits';
 export * from './frame-body';
 export * from './tlv-encoder';
 export * from './tlv-decoder';
+export * from './buffer-pool';
 export * from './message-ids';
 export * from './entity-schemas';
 export * from './group-schemas';

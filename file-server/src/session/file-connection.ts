@@ -12,6 +12,7 @@ import {
   type FileServerMessageOf,
   type Frame,
   type LoginReq,
+  type BufferPool,
 } from '@parley/protocol';
 
 /** login: waiting for LoginReq; logging-in: token check running; active; closing; closed. */
@@ -35,6 +36,8 @@ export interface FileConnectionOptions {
   maxQueuedDuringLogin: number;
   handlers: FileConnectionHandlers;
   logger: Logger;
+  /** Where UploadChunk bodies come from; the upload gives each back once written. */
+  bodies: BufferPool;
 }
 
 const CLOSE_GRACE_MS = 5000;
@@ -67,7 +70,8 @@ export class FileConnection {
     private readonly options: FileConnectionOptions,
   ) {
     this.logger = options.logger.child({ conn: this.connId });
-    this.decoder = new TlvDecoder({ maxBodyBytes: options.maxFrameBytes });
+    const { bodies } = options;
+    this.decoder = new TlvDecoder({ maxBodyBytes: options.maxFrameBytes, allocate: (id, length) => (id === MsgId.UploadChunk ? bodies.take(length) : Buffer.allocUnsafe(length)) });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.logger.debug({ err: err.message }, 'socket error'));

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { ParleyError, type Logger } from '@parley/common';
-import { MsgId } from '@parley/protocol';
+import { MsgId, type BufferPool } from '@parley/protocol';
 import type { FileConnection } from '../session/file-connection';
 import { isDiskFull, type BlobStore } from '../storage/blob-store';
 import { hashFileRange } from '../storage/file-hash';
@@ -13,6 +13,8 @@ export interface UploadSessionDeps {
   chunkBytes: number;
   checkpointBytes: number;
   logger: Logger;
+  /** Chunk bodies go back here once written. */
+  bodies: BufferPool;
 }
 
 export interface UploadTarget {
@@ -127,6 +129,7 @@ export class UploadSession {
       await this.abandon(err);
       return;
     } finally {
+      this.deps.bodies.give(data);
       this.queuedBytes -= data.length;
       if (this.held && this.queuedBytes <= MAX_QUEUED_BYTES / 2) {
         this.held = false;
