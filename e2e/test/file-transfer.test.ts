@@ -133,4 +133,40 @@ describe('file servers in a cluster', () => {
     assert.ok(readFileSync(copy).equals(bytes));
     await waitFor(() => cluster.processes.get('file1')?.child.exitCode === null, 1000, 'file1 running');
   });
+
+  it('moves an upload to another file server when its own shuts down (Reconnect), through the shared storage', async () => {
+    const user = await createUser(cluster);
+    const bytes = randomBytes(16 * MiB);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const path = join(work, 'moved.bin');
+    writeFileSync(path, bytes);
+    const [file1, file2] = [cluster.fileEndpoint('file1'), cluster.fileEndpoint('file2')];
+    const reconnects: string[] = [];
+    let stopping: Promise<unknown> | undefined;
+    const transfers = new FileTransfers({
+      endpoint: { host: file1.host, port: file1.tcpPort },
+      uid: user.uid,
+      token: user.token,
+      progressIntervalMs: 0,
+      retryDelayMs: 50,
+      // What a client does after Reconnect: ask the gate again, which now names the other server.
+      reconnectTo: async () => {
+        reconnects.push('file2');
+        return { host: file2.host, port: file2.tcpPort };
+      },
+    });
+    const result = await transfers.upload(path, {
+      sha256,
+      onProgress: (p) => {
+        if (!stopping && p.done >= 2 * MiB) stopping = cluster.stopProcess('file1', 'SIGTERM');
+      },
+    });
+    await transfers.close();
+    assert.equal(await stopping, 0, 'file1 stopped gracefully');
+    assert.deepEqual(reconnects, ['file2']);
+    assert.ok(readFileSync(join(cluster.storageDir, sha256.slice(0, 2), sha256.slice(2))).equals(bytes));
+    const [rows] = await cluster.env.pool.query<RowDataPacket[]>('SELECT state FROM files WHERE id = ?', [result.fileId]);
+    assert.equal(rows[0]?.state, 'complete');
+    await cluster.startProcess('file', 'file1');
+  });
 });
