@@ -1,5 +1,6 @@
 import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { MAX_WRITE_BATCH, writevFully } from './file-writes';
 import type { FileClient, ReceivedChunk } from './file-client';
 import type { DownloadResp } from './file-schemas';
 import { MsgId } from './message-ids';
@@ -32,7 +33,9 @@ export function downloadOnce(client: FileClient, fileId: number, sink: DownloadS
   return new Promise<DownloadResp>((resolve, reject) => {
     let expected = sink.offset;
     let resp: DownloadResp | undefined;
-    let writes = Promise.resolve();
+    /** Received chunks not yet on disk, consecutive from sink.offset. */
+    const pending: Buffer[] = [];
+    let writer: Promise<void> | undefined;
     let queued = 0;
     let paused = false;
     let settled = false;
@@ -50,8 +53,8 @@ export function downloadOnce(client: FileClient, fileId: number, sink: DownloadS
         return;
       }
       if (client.isOpen) client.send(MsgId.DownloadCancel, { fileId });
-      // The writes already queued still land before the next attempt looks at the file.
-      void writes.catch(() => undefined).then(() => reject(err ?? new Error('download ended without a response')));
+      // The writes already under way land before the next attempt looks at the file.
+      void (writer ?? Promise.resolve()).then(() => reject(err ?? new Error('download ended without a response')));
     };
     const maybeDone = () => {
       if (!resp || sink.offset !== resp.size || queued !== 0) return;
@@ -65,7 +68,6 @@ export function downloadOnce(client: FileClient, fileId: number, sink: DownloadS
         return;
       }
       const { data } = chunk;
-      const at = expected;
       expected += data.length;
       sink.hash.update(data);
       queued++;
@@ -73,19 +75,32 @@ export function downloadOnce(client: FileClient, fileId: number, sink: DownloadS
         paused = true;
         client.pauseReading();
       }
-      writes = writes.then(async () => {
-        await writeFully(sink.handle, data, at);
-        client.release(data);
-        sink.offset = at + data.length;
-        queued--;
-        if (paused && queued <= MAX_QUEUED_WRITES / 2) {
-          paused = false;
-          client.resumeReading();
+      pending.push(data);
+      writer ??= writeQueued();
+    };
+    /** Writes what queued up, a batch (one writev) at a time; chunks that arrive meanwhile join the next batch. */
+    const writeQueued = async (): Promise<void> => {
+      try {
+        while (pending.length > 0) {
+          const batch = pending.splice(0, MAX_WRITE_BATCH);
+          await writevFully(sink.handle, batch, sink.offset);
+          for (const b of batch) {
+            sink.offset += b.length;
+            client.release(b);
+          }
+          queued -= batch.length;
+          if (paused && queued <= MAX_QUEUED_WRITES / 2) {
+            paused = false;
+            client.resumeReading();
+          }
+          options.meter.update(sink.offset);
         }
-        options.meter.update(sink.offset);
-        maybeDone();
-      });
-      writes.catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
+      } catch (err) {
+        finish(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        writer = undefined;
+      }
+      maybeDone();
     };
     const onError = (err: ProtocolError) => {
       if ((err.details as { fileId?: unknown } | undefined)?.fileId === fileId) finish(err);
@@ -110,10 +125,3 @@ export function downloadOnce(client: FileClient, fileId: number, sink: DownloadS
   });
 }
 
-async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
-}

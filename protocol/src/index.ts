@@ -18,6 +18,7 @@ export * from './file-codec';
 export * from './chat-client';
 export * from './transfer-progress';
 export * from './file-hash';
+export * from './file-writes';
 export * from './file-client';
 export * from './file-upload';
 export * from './file-download';

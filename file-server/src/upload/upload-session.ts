@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { ParleyError, type Logger } from '@parley/common';
-import { MsgId, type BufferPool } from '@parley/protocol';
+import { MAX_WRITE_BATCH, MsgId, writevFully, type BufferPool } from '@parley/protocol';
 import type { FileConnection } from '../session/file-connection';
 import { isDiskFull, type BlobStore } from '../storage/blob-store';
 import { hashFileRange } from '../storage/file-hash';
@@ -24,7 +24,7 @@ export interface UploadTarget {
 }
 
 /** Chunk bytes queued for writing beyond which the connection stops being read. */
-const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+const MAX_QUEUED_BYTES = 2 * 1024 * 1024;
 /** A slow upload still becomes durable this often, however few bytes it moved. */
 const CHECKPOINT_INTERVAL_MS = 2000;
 
@@ -34,8 +34,8 @@ type SessionState = 'open' | 'finishing' | 'ended';
  * One upload attached to one connection (the only writer of its temp file in this process).
  *
  * Chunks are accepted strictly in order (the next one must start where the last ended), hashed
- * as they are accepted, and written at their offset one after another; each write is acked with
- * the next offset. The data is made durable — fdatasync, then `files.stored_bytes` — every
+ * as they are accepted, and written at their offset by one write loop: the chunks that queued up
+ * meanwhile go out in one writev, acked together with the next offset expected. The data is made durable — fdatasync, then `files.stored_bytes` — every
  * `checkpointBytes` or 2 s, whichever comes first (in the background, while writing goes on),
  * and when the session ends, so after a crash the upload resumes from the last checkpoint.
  *
@@ -52,7 +52,10 @@ export class UploadSession {
   private durable: number;
   private durableAt = Date.now();
   private readonly hash: Hash | undefined;
-  private queue: Promise<void> = Promise.resolve();
+  /** Accepted chunks not yet written, in offset order. */
+  private pending: { offset: number; data: Buffer }[] = [];
+  /** The write loop, while it runs (one at a time). */
+  private writer: Promise<void> | undefined;
   private queuedBytes = 0;
   private held = false;
   private checkpoint: Promise<void> | undefined;
@@ -74,7 +77,7 @@ export class UploadSession {
     this.hash = offset === 0 ? createHash('sha256') : undefined;
     this.logger = conn.logger.child({ fileId: file.fileId });
     // Everything was durable already (the previous writer ended between the last byte and completion).
-    if (offset === file.size) this.enqueue(() => this.finish());
+    if (offset === file.size) this.run(() => this.finish());
   }
 
   get ended(): boolean {
@@ -96,7 +99,8 @@ export class UploadSession {
       this.held = true;
       this.conn.hold();
     }
-    this.enqueue(() => this.write(offset, data));
+    this.pending.push({ offset, data });
+    if (!this.writer) this.run(() => this.writeQueued());
   }
 
   /**
@@ -105,41 +109,59 @@ export class UploadSession {
    */
   async detach(reason: 'closed' | 'superseded' | 'shutdown'): Promise<void> {
     if (this.state === 'open') this.state = 'finishing';
-    await this.queue;
+    while (this.writer) await this.writer;
     await this.end(async () => {
       await this.makeDurable();
       if (reason === 'superseded') this.conn.sendError({ code: 'UPLOAD_SUPERSEDED', message: 'This upload continues on another connection', details: { fileId: this.file.fileId } });
     });
   }
 
-  private enqueue(step: () => Promise<void>): void {
-    this.queue = this.queue.then(step).catch((err: unknown) => this.logger.error({ err }, 'upload step failed'));
+  private run(step: () => Promise<void>): void {
+    const writer = step()
+      .catch((err: unknown) => this.logger.error({ err }, 'upload step failed'))
+      .finally(() => {
+        if (this.writer !== writer) return;
+        this.writer = undefined;
+        if (this.pending.length > 0 && this.state === 'open') this.run(() => this.writeQueued());
+      });
+    this.writer = writer;
   }
 
-  private async write(offset: number, data: Buffer): Promise<void> {
+  /** Writes what queued up, a batch (one writev) at a time, until nothing is left. */
+  private async writeQueued(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_WRITE_BATCH);
+      if (!(await this.write(batch))) break;
+    }
+    for (const { data } of this.pending.splice(0)) this.deps.bodies.give(data);
+  }
+
+  /** One batch of consecutive chunks; false once the upload cannot go on. */
+  private async write(batch: { offset: number; data: Buffer }[]): Promise<boolean> {
+    const offset = (batch[0] as { offset: number }).offset;
+    const buffers = batch.map((c) => c.data);
+    const bytes = buffers.reduce((n, b) => n + b.length, 0);
     try {
-      if (this.writeFailed || this.state === 'ended') return;
-      let done = 0;
-      while (done < data.length) {
-        const { bytesWritten } = await this.handle.write(data, done, data.length - done, offset + done);
-        done += bytesWritten;
-      }
+      if (this.writeFailed || this.state === 'ended') return false;
+      await writevFully(this.handle, buffers, offset);
     } catch (err) {
       this.writeFailed = true;
       await this.abandon(err);
-      return;
+      return false;
     } finally {
-      this.deps.bodies.give(data);
-      this.queuedBytes -= data.length;
+      for (const b of buffers) this.deps.bodies.give(b);
+      this.queuedBytes -= bytes;
       if (this.held && this.queuedBytes <= MAX_QUEUED_BYTES / 2) {
         this.held = false;
         this.conn.release();
       }
     }
-    this.written = offset + data.length;
+    this.written = offset + bytes;
+    // One ack for the batch: acks are cumulative (the next offset expected).
     this.conn.send(MsgId.UploadChunkAck, { fileId: this.file.fileId, offset: this.written });
     if (this.written === this.file.size) await this.finish();
     else if (this.written - this.durable >= this.deps.checkpointBytes || Date.now() - this.durableAt >= CHECKPOINT_INTERVAL_MS) this.startCheckpoint();
+    return true;
   }
 
   private startCheckpoint(): void {
