@@ -9,10 +9,13 @@ import { fileLogin } from './session/file-login';
 import { TcpListener } from './session/tcp-listener';
 import { BlobStore } from './storage/blob-store';
 import { FileStore } from './storage/file-store';
+import { UploadExpiry } from './upload/upload-expiry';
 import { UploadService } from './upload/upload-service';
 
 export { BlobStore, EMPTY_SHA256 } from './storage/blob-store';
 export { MAX_DOWNLOADS_PER_CONNECTION } from './download/download-service';
+export { UploadExpiry } from './upload/upload-expiry';
+export { FileStore } from './storage/file-store';
 
 /** Unread output (acks, errors) a client may leave before it is dropped; chunks wait for 'drain' instead. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -81,6 +84,8 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
     throw err;
   }
   registry.startSweeping();
+  const expiry = new UploadExpiry({ store, blobs, hours: cfg.uploadExpiryHours, logger });
+  expiry.start();
   const reporter = new FileLoadReporter({
     server: { id, host: instance.host, tcpPort },
     status: { host: config.status.host, port: config.status.port },
@@ -108,6 +113,7 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
     clearTimeout(timer);
     for (const conn of conns) if (conn.state !== 'closed') conn.destroy();
     registry.stopSweeping();
+    await expiry.stop();
     await deregistered;
     reporter.close();
     await Promise.allSettled([pool.end(), redis.quit()]);

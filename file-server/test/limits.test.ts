@@ -3,7 +3,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { decodeFileServerMessage, encodeFrame, MsgId, TlvDecoder, type FileServerMessage } from '@parley/protocol';
-import type { RunningFileServer } from '../src';
+import { BlobStore, FileStore, UploadExpiry, type RunningFileServer } from '../src';
 import { codeOf, FileTestBed, until } from './support/file-fixtures';
 
 // Limits and login on a file server with small config values: each refusal has its code, and
@@ -95,5 +95,32 @@ describe('file server limits', () => {
     assert.ok((await client.ping()).serverTime > 0);
     await client.close();
     await until('the logged-in count follows', () => small.activity().connections === 0);
+  });
+});
+
+describe('abandoned uploads', () => {
+  it('are deleted after file.upload_expiry_hours untouched: row, temp file and quota', async () => {
+    const user = await bed.user();
+    const client = await bed.client(user, small);
+    const stale = await client.request(MsgId.UploadInitReq, init(200 * KiB, '1'.repeat(64)));
+    const fresh = await client.request(MsgId.UploadInitReq, init(200 * KiB, '2'.repeat(64)));
+    const acked = new Promise((resolve) => client.once('ack', resolve));
+    client.sendChunk(stale.fileId, 0, Buffer.alloc(1000, 1));
+    await acked;
+    await client.close();
+    await until('both uploads detached', () => small.activity().uploads === 0);
+    assert.ok(bed.storage().temps.includes(`${stale.fileId}.part`));
+    assert.equal(await codeOf(bed.transfers(user, small).upload(bed.localFile('over.bin', 200 * KiB).path)), 'QUOTA_EXCEEDED', '400 KiB of 500 used');
+    await bed.env.pool.query('UPDATE files SET updated_at = NOW(3) - INTERVAL 49 HOUR WHERE id = ?', [stale.fileId]);
+
+    const expiry = new UploadExpiry({ store: new FileStore(bed.env.pool, bed.env.logger), blobs: new BlobStore(bed.storageDir), hours: 48, logger: bed.env.logger });
+    assert.equal(await expiry.sweep(), 1);
+    assert.equal(await bed.file(stale.fileId), undefined);
+    assert.equal((await bed.file(fresh.fileId))?.state, 'uploading', 'a recent one stays');
+    assert.ok(!bed.storage().temps.includes(`${stale.fileId}.part`));
+    assert.equal(await expiry.sweep(), 0);
+    const t = bed.transfers(user, small);
+    assert.equal((await t.upload(bed.localFile('fits.bin', 200 * KiB).path)).size, 200 * KiB, 'the quota is free again');
+    await t.close();
   });
 });

@@ -76,6 +76,7 @@ export const configSchema = {
     checkpointBytes: int('An upload is fsynced and its durable offset stored at least every N bytes', { default: 8388608, min: 65536, max: 1073741824 }),
     minFreeBytes: int('Free space an upload must leave on the storage volume, bytes', { default: 1073741824, min: 0, max: Number.MAX_SAFE_INTEGER }),
     heartbeatSec: int('File clients ping every N seconds when idle; no frame and no download for 3N = closed', { default: 20, min: 1, max: 600 }),
+    uploadExpiryHours: int('An unfinished upload untouched for this long is deleted (row and temp file), freeing its quota', { default: 48, min: 1, max: 8760 }),
   },
 } as const satisfies Record<string, SectionSpec>;
 

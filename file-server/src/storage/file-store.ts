@@ -83,6 +83,26 @@ export class FileStore {
     await this.pool.query("UPDATE files SET stored_bytes = GREATEST(stored_bytes, ?) WHERE id = ? AND state = 'uploading'", [bytes, fileId]);
   }
 
+  /** Marks an upload as in use (resumed), so the expiry sweep leaves it alone. */
+  async touch(fileId: number): Promise<void> {
+    await this.pool.query('UPDATE files SET updated_at = NOW(3) WHERE id = ?', [fileId]);
+  }
+
+  /** Unfinished uploads untouched (no checkpoint, no init) for `hours`, oldest first. */
+  async staleUploads(hours: number, limit: number): Promise<number[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      "SELECT id FROM files WHERE state = 'uploading' AND updated_at < NOW(3) - INTERVAL ? HOUR ORDER BY updated_at LIMIT ?",
+      [hours, limit],
+    );
+    return rows.map((r) => Number(r.id));
+  }
+
+  /** Deletes an unfinished upload if it is still stale; true when this call deleted it. */
+  async deleteStale(fileId: number, hours: number): Promise<boolean> {
+    const [res] = await this.pool.query<ResultSetHeader>("DELETE FROM files WHERE id = ? AND state = 'uploading' AND updated_at < NOW(3) - INTERVAL ? HOUR", [fileId, hours]);
+    return res.affectedRows === 1;
+  }
+
   /** A file of this owner, or undefined (someone else's looks the same as none). */
   async findOwn(uid: number, fileId: number): Promise<FileRecord | undefined> {
     const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT ${FILE_COLUMNS} FROM files f WHERE f.id = ? AND f.owner_uid = ?`, [fileId, uid]);

@@ -98,6 +98,7 @@ export class UploadService {
     const file = await store.findOwn(conn.uid, fileId);
     if (!file || file.state === 'failed') throw new ParleyError('UNAVAILABLE', 'The upload changed meanwhile; send UploadInitReq again');
     if (file.state === 'complete') return undefined;
+    await store.touch(fileId);
     // Only bytes both recorded durable and present count (a lost temp file starts over).
     const offset = Math.min(file.storedBytes, await blobs.tempSize(fileId));
     await checkFreeSpace(blobs, req.size - offset, limits.minFreeBytes);
