@@ -140,3 +140,16 @@ describe('downloads', () => {
     await client.close();
   });
 });
+
+describe('download leftovers', () => {
+  it('starts over when a leftover .part is longer than the file', async () => {
+    const owner = await bed.user();
+    const file = await uploaded(owner, 'short.bin', 1000);
+    const target = bed.path('short.copy');
+    writeFileSync(`${target}.part`, Buffer.alloc(5000, 9));
+    const transfers = bed.transfers(owner, server);
+    await transfers.download(file.fileId, target);
+    await transfers.close();
+    assert.ok(readFileSync(target).equals(file.bytes));
+  });
+});

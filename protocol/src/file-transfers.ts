@@ -112,7 +112,12 @@ export class FileTransfers {
       const handle = await open(part, offset === 0 ? 'w' : 'r+');
       try {
         const sink = { handle, offset, hash };
-        const r = await downloadOnce(client, fileId, sink, { meter, ...(options.signal ? { signal: options.signal } : {}) });
+        const r = await downloadOnce(client, fileId, sink, { meter, ...(options.signal ? { signal: options.signal } : {}) }).catch(async (err: unknown) => {
+          // A leftover .part longer than the file (another file once had this path): start over.
+          if (!(err instanceof ProtocolError && err.code === 'VALIDATION_FAILED' && offset > 0)) throw err;
+          await unlink(part).catch(() => undefined);
+          throw new ProtocolError('UNAVAILABLE', 'The partial download did not fit the file; starting over', { cause: err });
+        });
         await handle.datasync();
         if (hash.digest('hex') !== r.sha256) {
           await unlink(part).catch(() => undefined);
