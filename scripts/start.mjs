@@ -1,5 +1,5 @@
-// `npm start`: after the build, applies migrations and runs verify, status, the chat servers and the gate
-// from config.ini as one supervised group with one merged log stream. Ctrl-C stops everything cleanly.
+// `npm start`: after the build, applies migrations and runs verify, status, the chat servers, the file
+// servers and the gate from config.ini as one supervised group with one merged log stream. Ctrl-C stops everything cleanly.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -79,8 +79,8 @@ async function shutdown(code) {
   if (stopping) return;
   stopping = true;
   say('stopping…');
-  // Gate first (no new logins), chat servers next (they flush and hand clients back), then the rest.
-  const order = [['gate'], config.chatServers.map((c) => c.id), ['status', 'verify']];
+  // Gate first (no new logins), chat and file servers next (they flush and hand clients back), then the rest.
+  const order = [['gate'], [...config.chatServers.map((c) => c.id), ...config.fileServers.map((f) => f.id)], ['status', 'verify']];
   for (const group of order) {
     await Promise.all(
       group.map((name) => {
@@ -113,6 +113,7 @@ try {
   await Promise.all([startServer('verify', 'verify-server/dist/src/main.js'), startServer('status', 'status-server/dist/src/main.js')]);
   await Promise.all([
     ...config.chatServers.map((c) => startServer(c.id, 'chat-server/dist/src/main.js', ['--id', c.id])),
+    ...config.fileServers.map((f) => startServer(f.id, 'file-server/dist/src/main.js', ['--id', f.id])),
     startServer('gate', 'gate-server/dist/src/main.js'),
   ]);
 } catch (err) {
@@ -125,6 +126,7 @@ const lines = [
   `Parley "${config.cluster.name}" is up (${((Date.now() - started) / 1000).toFixed(1)} s): ${children.size} processes`,
   `  HTTP API (register, log in):  http://${gateHost}:${config.gate.port}/api   (try GET /api/health)`,
   ...config.chatServers.map((c) => `  chat server ${c.id}:  tcp ${c.host}:${c.tcpPort}   (peer gRPC :${c.grpcPort})`),
+  ...config.fileServers.map((f) => `  file server ${f.id}:  tcp ${f.host}:${f.tcpPort}   (files in ${config.file.storageDir})`),
   `  verify gRPC ${config.verify.host}:${config.verify.port}   status gRPC ${config.status.host}:${config.status.port}`,
   config.smtp.host ? `  mail goes out through ${config.smtp.host}:${config.smtp.port}` : '  no SMTP host configured: verification codes are written to the verify log instead of mailed',
   '  Ctrl-C stops everything.',

@@ -17,6 +17,7 @@ import { ClusterNotifier } from './cluster/cluster-notifier';
 import { DeliveredAckWriter } from './messaging/delivered-ack-writer';
 import { createFriendHandlers } from './friends';
 import { createGroupHandlers } from './groups';
+import { createProfileHandlers } from './profile';
 import { HeartbeatSweeper } from './session/heartbeat-sweeper';
 import { LoadReporter } from './cluster/load-reporter';
 import { LoginHandler } from './session/login-handler';
@@ -71,11 +72,12 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
     logger,
     onCommitted: pushCommitted(notifier, logger),
   });
-  const messages = new MessageService(committer, logger);
+  const messages = new MessageService(committer, pool, logger);
   const sync = new SyncService(pool);
   const acks = new DeliveredAckWriter({ pool, logger });
   const friends = createFriendHandlers({ pool, notifier, logger });
   const groups = createGroupHandlers({ pool, notifier, logger, maxMembers: config.chat.groupMaxMembers });
+  const profile = createProfileHandlers({ pool });
 
   const router = new RequestRouter({
     handlers: {
@@ -90,6 +92,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
       [MsgId.FriendListReq]: friends.listFriends,
       [MsgId.FriendDeleteReq]: friends.deleteFriend,
       ...groups,
+      ...profile,
     },
     onDeliveredAck: (c, conversationId, seq) => acks.record(c.uid, conversationId, seq),
     missingReason: (msgId) => `${msgName(msgId) ?? msgId} is not available on this server`,

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, configSchema, envName, iniKey, loadConfig } from '../src';
+import { ConfigError, configSchema, envName, fileInstance, fileInstanceSchema, iniKey, loadConfig } from '../src';
 import { testConfigText } from '../src/testing';
 
 const valid = testConfigText({ database: 'parley_x', redisPrefix: 'p:' });
@@ -108,6 +108,29 @@ describe('loadConfig', () => {
         assert.ok(readme.includes(`| ${section} | ${iniKey(key)} |`), `README.md has no row for [${section}] ${iniKey(key)}`);
       }
     }
+    for (const key of Object.keys(fileInstanceSchema)) assert.ok(readme.includes(`| file.<id> | ${iniKey(key)} |`), `README.md has no row for [file.<id>] ${iniKey(key)}`);
     assert.equal(envName('chat.chat1', 'tcpPort'), 'PARLEY_CHAT_CHAT1_TCP_PORT');
+    assert.ok(cfg.fileServers.length >= 1, 'npm start runs a file server');
+  });
+
+  it('reads [file] and [file.<id>] sections, with defaults, env overrides and errors that name the key', () => {
+    const none = load(valid);
+    assert.deepEqual(none.fileServers, []);
+    assert.equal(none.file.chunkBytes, 262144);
+    assert.equal(none.file.maxFileBytes, 2 * 1024 ** 3);
+    const text = `${valid}\n[file]\nstorage_dir = /srv/files\nchunk_bytes = 65536\n\n[file.file1]\ntcp_port = 8100\n\n[file.f-2]\nhost = f2.internal\ntcp_port = 0\n`;
+    const cfg = load(text, { PARLEY_FILE_FILE1_TCP_PORT: '9200', PARLEY_FILE_USER_QUOTA_BYTES: '1000' });
+    assert.equal(cfg.file.storageDir, '/srv/files');
+    assert.equal(cfg.file.chunkBytes, 65536);
+    assert.equal(cfg.file.userQuotaBytes, 1000);
+    assert.deepEqual(cfg.fileServers.map((f) => [f.id, f.host, f.bindHost, f.tcpPort]), [
+      ['file1', '127.0.0.1', '0.0.0.0', 9200],
+      ['f-2', 'f2.internal', '0.0.0.0', 0],
+    ]);
+    assert.equal(fileInstance(cfg, 'f-2').host, 'f2.internal');
+    expectConfigError(() => fileInstance(cfg, 'file9'), /no \[file\.file9\] section \(have: file1, f-2\)/);
+    expectConfigError(() => load(`${valid}\n[file.file1]\nhost = x\n`), /missing required key "tcp_port" in \[file\.file1\]/);
+    expectConfigError(() => load(`${valid}\n[file]\nchunk_bytes = 100\n`), /\[file\] chunk_bytes: 100 is below the minimum 4096/);
+    expectConfigError(() => load(`${valid}\n[file.file1]\ntcp_port = 1\ngrpc_port = 2\n`), /unknown key "grpc_port" in \[file\.file1\]/);
   });
 });

@@ -8,12 +8,14 @@ import { SmtpSink } from '@parley/common/testing/smtp-sink';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 
-export type ServerKind = 'verify' | 'status' | 'gate' | 'chat';
+export type ServerKind = 'verify' | 'status' | 'gate' | 'chat' | 'file';
 
 export interface ClusterOptions {
   /** How many chat servers (chat1, chat2, …). Default 2. */
   chatServers?: number;
-  /** Which kinds to run. Default all four. */
+  /** How many file servers (file1, file2, …), sharing one storage directory. Default 0. */
+  fileServers?: number;
+  /** Which kinds to run. Default all of them. */
   kinds?: ServerKind[];
   /** Per-section ini overrides, e.g. { verify: { max_attempts: 3 } }. */
   sections?: Record<string, Record<string, string | number | boolean>>;
@@ -37,11 +39,18 @@ export interface ChatEndpoint {
   grpcPort: number;
 }
 
+export interface FileServerEndpoint {
+  id: string;
+  host: string;
+  tcpPort: number;
+}
+
 const ENTRY: Record<ServerKind, string> = {
   verify: join(REPO_ROOT, 'verify-server', 'dist', 'src', 'main.js'),
   status: join(REPO_ROOT, 'status-server', 'dist', 'src', 'main.js'),
   gate: join(REPO_ROOT, 'gate-server', 'dist', 'src', 'main.js'),
   chat: join(REPO_ROOT, 'chat-server', 'dist', 'src', 'main.js'),
+  file: join(REPO_ROOT, 'file-server', 'dist', 'src', 'main.js'),
 };
 
 const live = new Set<ChildProcess>();
@@ -51,23 +60,29 @@ process.once('exit', () => {
 
 /**
  * A real Parley cluster for end-to-end tests: its own database and Redis prefix, an SMTP sink, and
- * verify, status, gate and chat servers as child processes on free loopback ports. `stop()` leaves
+ * verify, status, gate, chat and file servers as child processes on free loopback ports. `stop()` leaves
  * nothing behind, and a process exit kills any child still running.
  */
 export class Cluster {
   readonly processes = new Map<string, ClusterProcess>();
   readonly chat: ChatEndpoint[] = [];
+  readonly file: FileServerEndpoint[] = [];
   gateUrl = '';
   verify = { host: '127.0.0.1', port: 0 };
   status = { host: '127.0.0.1', port: 0 };
-  private readonly dir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
-  readonly configFile = join(this.dir, 'config.ini');
+  readonly configFile: string;
+  /** The file servers' shared storage directory (file.storage_dir), removed by stop(). */
+  readonly storageDir: string;
 
   private constructor(
     readonly env: TestEnv,
     readonly smtp: SmtpSink,
+    private readonly dir: string,
     private readonly readyTimeoutMs: number,
-  ) {}
+  ) {
+    this.configFile = join(dir, 'config.ini');
+    this.storageDir = env.config.file.storageDir;
+  }
 
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
     const smtp = new SmtpSink();
@@ -75,22 +90,27 @@ export class Cluster {
     const chatCount = options.chatServers ?? 2;
     const chatServers = [];
     for (let i = 1; i <= chatCount; i++) chatServers.push({ id: `chat${i}`, tcpPort: await freePort(), grpcPort: await freePort() });
+    const fileServers = [];
+    for (let i = 1; i <= (options.fileServers ?? 0); i++) fileServers.push({ id: `file${i}`, tcpPort: await freePort() });
     const ports = { verify: await freePort(), status: await freePort(), gate: await freePort() };
+    const dir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
     const sections = {
       ...options.sections,
+      file: { storage_dir: join(dir, 'files'), ...options.sections?.file },
       smtp: { host: '127.0.0.1', port: smtpPort, secure: false, ...options.sections?.smtp },
       verify: { port: ports.verify, ...options.sections?.verify },
       status: { port: ports.status, ...options.sections?.status },
       gate: { port: ports.gate, ...options.sections?.gate },
     };
-    const env = await createTestEnv({ sections, chatServers });
-    const cluster = new Cluster(env, smtp, options.readyTimeoutMs ?? 20000);
-    writeFileSync(cluster.configFile, testConfigText({ database: env.database, redisPrefix: env.redisPrefix, sections, chatServers }));
+    const env = await createTestEnv({ sections, chatServers, fileServers });
+    const cluster = new Cluster(env, smtp, dir, options.readyTimeoutMs ?? 20000);
+    writeFileSync(cluster.configFile, testConfigText({ database: env.database, redisPrefix: env.redisPrefix, sections, chatServers, fileServers }));
     cluster.verify = { host: '127.0.0.1', port: ports.verify };
     cluster.status = { host: '127.0.0.1', port: ports.status };
     cluster.gateUrl = `http://127.0.0.1:${ports.gate}`;
     cluster.chat.push(...chatServers.map((c) => ({ id: c.id, host: '127.0.0.1', tcpPort: c.tcpPort, grpcPort: c.grpcPort })));
-    const kinds = options.kinds ?? ['verify', 'status', 'gate', 'chat'];
+    cluster.file.push(...fileServers.map((f) => ({ id: f.id, host: '127.0.0.1', tcpPort: f.tcpPort })));
+    const kinds = options.kinds ?? ['verify', 'status', 'gate', 'chat', 'file'];
     try {
       const first: Promise<unknown>[] = [];
       if (kinds.includes('verify')) first.push(cluster.startProcess('verify'));
@@ -98,6 +118,7 @@ export class Cluster {
       await Promise.all(first);
       const second: Promise<unknown>[] = [];
       if (kinds.includes('chat')) for (const c of chatServers) second.push(cluster.startProcess('chat', c.id));
+      if (kinds.includes('file')) for (const f of fileServers) second.push(cluster.startProcess('file', f.id));
       if (kinds.includes('gate')) second.push(cluster.startProcess('gate'));
       await Promise.all(second);
     } catch (err) {
@@ -109,7 +130,7 @@ export class Cluster {
 
   /** Starts (or restarts) one server process and waits for its ready line. */
   startProcess(kind: ServerKind, id: string = kind): Promise<ClusterProcess> {
-    const args = [ENTRY[kind], ...(kind === 'chat' ? ['--id', id] : [])];
+    const args = [ENTRY[kind], ...(kind === 'chat' || kind === 'file' ? ['--id', id] : [])];
     const child = spawn(process.execPath, args, {
       env: { ...process.env, PARLEY_CONFIG: this.configFile },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -164,6 +185,12 @@ export class Cluster {
     const c = this.chat.find((x) => x.id === id);
     if (!c) throw new Error(`no chat server ${id}`);
     return c;
+  }
+
+  fileEndpoint(id: string): FileServerEndpoint {
+    const f = this.file.find((x) => x.id === id);
+    if (!f) throw new Error(`no file server ${id}`);
+    return f;
   }
 
   async stop(): Promise<void> {

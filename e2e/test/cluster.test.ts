@@ -40,7 +40,7 @@ describe('cluster harness', () => {
 });
 
 describe('npm start', () => {
-  it('brings up five processes within 20 s and stops cleanly on Ctrl-C (SIGINT)', async () => {
+  it('brings up six processes within 20 s and stops cleanly on Ctrl-C (SIGINT)', async () => {
     const suffix = uniqueSuffix();
     const database = `${TEST_DB_PREFIX}${suffix}`;
     const redisPrefix = `parley-test:${suffix}:`;
@@ -48,14 +48,16 @@ describe('npm start', () => {
       { id: 'chat1', tcpPort: await freePort(), grpcPort: await freePort() },
       { id: 'chat2', tcpPort: await freePort(), grpcPort: await freePort() },
     ];
+    const fileServers = [{ id: 'file1', tcpPort: await freePort() }];
     const ports = { gate: await freePort(), verify: await freePort(), status: await freePort() };
+    const dir = mkdtempSync(join(tmpdir(), 'parley-start-'));
     const text = testConfigText({
       database,
       redisPrefix,
       chatServers,
-      sections: { cluster: { log_level: 'info' }, gate: { port: ports.gate }, verify: { port: ports.verify }, status: { port: ports.status } },
+      fileServers,
+      sections: { cluster: { log_level: 'info' }, gate: { port: ports.gate }, verify: { port: ports.verify }, status: { port: ports.status }, file: { storage_dir: join(dir, 'files') } },
     });
-    const dir = mkdtempSync(join(tmpdir(), 'parley-start-'));
     const file = join(dir, 'config.ini');
     writeFileSync(file, text);
     const config = loadConfig({ text, file: 'start-test.ini' });
@@ -68,14 +70,14 @@ describe('npm start', () => {
     try {
       await waitUntil('the start banner', async () => out.includes('is up'), 20000);
       assert.ok(Date.now() - started < 20000);
-      assert.match(out, /5 processes/);
-      for (const name of ['[verify]', '[status]', '[gate]', '[chat1]', '[chat2]']) assert.ok(out.includes(name), `merged log has ${name} lines`);
+      assert.match(out, /6 processes/);
+      for (const name of ['[verify]', '[status]', '[gate]', '[chat1]', '[chat2]', '[file1]']) assert.ok(out.includes(name), `merged log has ${name} lines`);
       assert.ok(out.includes(`http://127.0.0.1:${ports.gate}/api`), 'banner names the gate URL');
       assert.equal((await fetch(`http://127.0.0.1:${ports.gate}/api/health`)).status, 200);
       child.kill('SIGINT');
       assert.equal(await exited, 0, out.slice(-2000));
       assert.match(out, /stopped/);
-      for (const p of [ports.gate, ports.verify, ports.status, ...chatServers.map((c) => c.tcpPort)]) {
+      for (const p of [ports.gate, ports.verify, ports.status, ...chatServers.map((c) => c.tcpPort), ...fileServers.map((f) => f.tcpPort)]) {
         assert.equal(await canConnect('127.0.0.1', p), false, `port ${p} closed after stop`);
       }
     } finally {

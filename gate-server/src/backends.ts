@@ -33,6 +33,8 @@ export interface ChatServerChoice {
   serverId: string;
   host: string;
   tcpPort: number;
+  /** The file server to use, when one is live. */
+  fileServer?: { id: string; host: string; tcpPort: number };
 }
 
 export class Backends {
@@ -60,7 +62,9 @@ export class Backends {
   async getChatServer(uid: number): Promise<ChatServerChoice> {
     const reply = await unary<GetChatServerReply__Output>((o, cb) => this.status.GetChatServer({ uid }, o, cb), DEADLINE_MS);
     if (!reply.server || !reply.token) throw new ParleyError('NO_CHAT_SERVER');
-    return { token: reply.token, tokenTtlSec: reply.tokenTtlSec, serverId: reply.server.id, host: reply.server.host, tcpPort: reply.server.tcpPort };
+    const choice: ChatServerChoice = { token: reply.token, tokenTtlSec: reply.tokenTtlSec, serverId: reply.server.id, host: reply.server.host, tcpPort: reply.server.tcpPort };
+    if (reply.fileServer) choice.fileServer = { id: reply.fileServer.id, host: reply.fileServer.host, tcpPort: reply.fileServer.tcpPort };
+    return choice;
   }
 
   /**

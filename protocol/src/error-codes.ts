@@ -46,6 +46,16 @@ export const ErrorCodes = {
   GROUP_FULL: { httpStatus: 409, message: 'The group has reached its member limit' },
   OWNER_MUST_TRANSFER: { httpStatus: 409, message: 'The owner must transfer ownership (or dissolve the group) before leaving' },
   INVITE_NOT_PENDING: { httpStatus: 409, message: 'That invitation has already been answered' },
+
+  FILE_NOT_FOUND: { httpStatus: 404, message: 'No such file' },
+  FILE_INCOMPLETE: { httpStatus: 409, message: 'The file has not been uploaded completely' },
+  FILE_TOO_LARGE: { httpStatus: 413, message: 'The file exceeds the size limit' },
+  QUOTA_EXCEEDED: { httpStatus: 413, message: 'The upload would exceed your storage quota' },
+  INSUFFICIENT_STORAGE: { httpStatus: 507, message: 'The server is short of storage; retry later' },
+  WRONG_OFFSET: { httpStatus: 409, message: 'The chunk is not at the offset the server expects' },
+  CHUNK_TOO_LARGE: { httpStatus: 413, message: 'The chunk exceeds the chunk size' },
+  SHA256_MISMATCH: { httpStatus: 422, message: 'The uploaded bytes do not match the sha256; upload the file again' },
+  UPLOAD_SUPERSEDED: { httpStatus: 409, message: 'This upload continues on another connection' },
 } as const satisfies Record<string, { httpStatus: number; message: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -1,6 +1,7 @@
 /**
- * Message ids of the chat protocol. Ids are stable wire API: add new ones, never renumber.
- * Blocks of ten group a feature (1x session, 2x friends, 4x messaging, 6x–8x groups) to leave room to grow.
+ * Message ids of the chat and file protocols (one id space: a frame's id alone says what it is).
+ * Ids are stable wire API: add new ones, never renumber. Blocks of ten group a feature (1x session,
+ * 2x friends, 4x messaging, 6x–8x groups, 9x profile, 10x–11x file transfer) to leave room to grow.
  */
 export const MsgId = {
   Error: 1,
@@ -60,13 +61,29 @@ export const MsgId = {
   GroupInfoReq: 80,
   GroupInfoResp: 81,
   GroupNotify: 82,
+
+  ProfileUpdateReq: 90,
+  ProfileUpdateResp: 91,
+
+  // File server only (docs/protocol.md, "File transfer"); 102 and 109 have binary bodies.
+  UploadInitReq: 100,
+  UploadInitResp: 101,
+  UploadChunk: 102,
+  UploadChunkAck: 103,
+  UploadStatusReq: 104,
+  UploadStatusResp: 105,
+  UploadDone: 106,
+  DownloadReq: 107,
+  DownloadResp: 108,
+  DownloadChunk: 109,
+  DownloadCancel: 110,
 } as const;
 
 export type MsgName = keyof typeof MsgId;
 export type MsgIdValue = (typeof MsgId)[MsgName];
 
 /**
- * Request id → the response id that answers it. Only these carry a `reqId`; an Error frame
+ * Chat request id → the response id that answers it. Only these carry a `reqId`; an Error frame
  * with the same reqId may answer any of them instead.
  */
 export const ResponseIdFor = {
@@ -92,10 +109,21 @@ export const ResponseIdFor = {
   [MsgId.GroupDissolveReq]: MsgId.GroupDissolveResp,
   [MsgId.GroupListReq]: MsgId.GroupListResp,
   [MsgId.GroupInfoReq]: MsgId.GroupInfoResp,
+  [MsgId.ProfileUpdateReq]: MsgId.ProfileUpdateResp,
 } as const;
 
 export type RequestMsgId = keyof typeof ResponseIdFor;
 export type ResponseMsgId = (typeof ResponseIdFor)[RequestMsgId];
+
+/** The same for the file server's requests (a file connection logs in like a chat connection). */
+export const FileResponseIdFor = {
+  [MsgId.LoginReq]: MsgId.LoginResp,
+  [MsgId.UploadInitReq]: MsgId.UploadInitResp,
+  [MsgId.UploadStatusReq]: MsgId.UploadStatusResp,
+  [MsgId.DownloadReq]: MsgId.DownloadResp,
+} as const;
+
+export type FileRequestMsgId = keyof typeof FileResponseIdFor;
 
 const namesById = new Map<number, MsgName>(
   (Object.keys(MsgId) as MsgName[]).map((name) => [MsgId[name], name]),

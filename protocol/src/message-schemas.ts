@@ -43,6 +43,7 @@ import {
   GroupNotifySchema,
 } from './group-schemas';
 import { MsgId } from './message-ids';
+import { ProfileUpdateReqSchema, ProfileUpdateRespSchema } from './profile-schemas';
 import {
   MAX_FRIEND_NOTE_CHARS,
   MAX_HISTORY_LIMIT,
@@ -285,6 +286,7 @@ export const ClientMessageSchemas = {
   [MsgId.GroupDissolveReq]: GroupDissolveReqSchema,
   [MsgId.GroupListReq]: GroupListReqSchema,
   [MsgId.GroupInfoReq]: GroupInfoReqSchema,
+  [MsgId.ProfileUpdateReq]: ProfileUpdateReqSchema,
 } as const;
 
 export const ServerMessageSchemas = {
@@ -317,6 +319,7 @@ export const ServerMessageSchemas = {
   [MsgId.GroupListResp]: GroupListRespSchema,
   [MsgId.GroupInfoResp]: GroupInfoRespSchema,
   [MsgId.GroupNotify]: GroupNotifySchema,
+  [MsgId.ProfileUpdateResp]: ProfileUpdateRespSchema,
 } as const;
 
 export type ClientFrameId = keyof typeof ClientMessageSchemas;

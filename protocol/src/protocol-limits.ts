@@ -44,6 +44,26 @@ export const MAX_GROUP_INVITE_UIDS = 500;
 export const MAX_GROUP_MEMBER_PAGE = 500;
 export const DEFAULT_GROUP_MEMBER_PAGE = 100;
 
+export const MAX_NICKNAME_CHARS = 64;
+
+/* File transfer (docs/protocol.md, "File transfer"). */
+
+export const MAX_FILE_NAME_CHARS = 255;
+export const MAX_MIME_CHARS = 127;
+/** A binary body starts with the length of its JSON header (uint32 BE). */
+export const CHUNK_HEADER_LENGTH_BYTES = 4;
+/** Largest JSON header of a binary frame; a longer one is malformed. */
+export const MAX_CHUNK_HEADER_BYTES = 1024;
+/** Default for `file.chunk_bytes`: the most data bytes in one UploadChunk or DownloadChunk. */
+export const DEFAULT_CHUNK_BYTES = 256 * 1024;
+/** Default for `file.max_file_bytes`. */
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** Largest frame body on a file connection for a given chunk size: data plus the largest header. */
+export function fileFrameLimit(chunkBytes: number): number {
+  return chunkBytes + CHUNK_HEADER_LENGTH_BYTES + MAX_CHUNK_HEADER_BYTES;
+}
+
 /** Caps SyncReq.have so one request cannot make the server do unbounded work. */
 export const MAX_SYNC_HAVE_ENTRIES = 10_000;
 

@@ -6,6 +6,8 @@ import { FRAME_HEADER_BYTES, MAX_LENGTH_FIELD } from './protocol-limits';
 export interface TlvDecoderOptions {
   /** Largest body length accepted; a larger length field fails as soon as the header is in. */
   maxBodyBytes: number;
+  /** Where the body of a frame spanning several chunks goes (default Buffer.allocUnsafe); a BufferPool for file chunks. */
+  allocate?: (id: number, length: number) => Buffer;
 }
 
 type ReadState = 'header' | 'body' | 'failed';
@@ -30,9 +32,11 @@ export class TlvDecoder {
   private body: Buffer = EMPTY;
   private bodyFilled = 0;
   private failure: ProtocolError | undefined;
+  private readonly allocate: ((id: number, length: number) => Buffer) | undefined;
 
   constructor(options: TlvDecoderOptions) {
     const { maxBodyBytes } = options;
+    this.allocate = options.allocate;
     if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0 || maxBodyBytes > MAX_LENGTH_FIELD) {
       throw new RangeError(`maxBodyBytes must be an integer in 0..${MAX_LENGTH_FIELD}, got ${maxBodyBytes}`);
     }
@@ -103,7 +107,7 @@ export class TlvDecoder {
       return offset + length;
     }
     this.frameId = id;
-    this.body = Buffer.allocUnsafe(length);
+    this.body = this.allocate ? this.allocate(id, length) : Buffer.allocUnsafe(length);
     this.bodyFilled = 0;
     this.state = 'body';
     return offset;

@@ -14,7 +14,7 @@ function documentedRows(): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of doc.split('\n')) {
     const cells = line.split('|').map((c) => c.trim());
-    const first = /^`([A-Z_]+)`$/.exec(cells[1] ?? '');
+    const first = /^`([A-Z][A-Z0-9_]*)`$/.exec(cells[1] ?? '');
     if (first?.[1] !== undefined) rows.set(first[1], cells.slice(2));
   }
   return rows;

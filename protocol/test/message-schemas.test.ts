@@ -53,6 +53,7 @@ const validClient: { [I in ClientFrameId]: ClientMessageOf<I> } = {
   [MsgId.GroupDissolveReq]: { reqId: 20, groupId: 4 },
   [MsgId.GroupListReq]: { reqId: 21 },
   [MsgId.GroupInfoReq]: { reqId: 22, groupId: 4, afterUid: 0, limit: 500 },
+  [MsgId.ProfileUpdateReq]: { reqId: 23, nickname: 'Ada', avatar: { fileId: 5 } },
 };
 
 const group = { groupId: 4, conversationId: 10, name: 'Team', avatar: '', ownerUid: 7, approvalRequired: false, memberCount: 3, myRole: 'owner' } as const;
@@ -89,6 +90,7 @@ const validServer: { [I in ServerFrameId]: ServerMessageOf<I> } = {
   [MsgId.GroupListResp]: { reqId: 21, groups: [group] },
   [MsgId.GroupInfoResp]: { reqId: 22, group, members: [{ ...user, role: 'admin', joinedAt: 5 }], nextAfterUid: 2, pendingInvites: [invite] },
   [MsgId.GroupNotify]: { kind: 'removed', group: groupSeen, by: 7, reason: 'dissolved' },
+  [MsgId.ProfileUpdateResp]: { reqId: 23, user: { ...user, avatar: 'file:5' } },
 };
 
 describe('valid messages', () => {
@@ -247,5 +249,19 @@ describe('group messages', () => {
   it('needs at least one change in GroupUpdateReq and at least one uid in GroupInviteReq', () => {
     assert.throws(() => decodeClientMessage(frameOf(MsgId.GroupUpdateReq, { reqId: 1, groupId: 4 })), { code: 'VALIDATION_FAILED' });
     assert.throws(() => decodeClientMessage(frameOf(MsgId.GroupInviteReq, { reqId: 1, groupId: 4, uids: [] })), { code: 'VALIDATION_FAILED' });
+  });
+});
+
+describe('profile messages', () => {
+  it('needs a change, trims the nickname, and takes avatar null to remove the avatar', () => {
+    const update = (body: object): Frame => frameOf(MsgId.ProfileUpdateReq, { reqId: 1, ...body });
+    assert.throws(() => decodeClientMessage(update({})), { code: 'VALIDATION_FAILED' });
+    const trimmed = decodeClientMessage(update({ nickname: '  Ada  ' }));
+    assert.equal(trimmed.id === MsgId.ProfileUpdateReq && trimmed.msg.nickname, 'Ada');
+    const cleared = decodeClientMessage(update({ avatar: null }));
+    assert.equal(cleared.id === MsgId.ProfileUpdateReq && cleared.msg.avatar, null);
+    for (const bad of [{ nickname: '' }, { nickname: 'x'.repeat(65) }, { nickname: 'a\u202Eb' }, { avatar: { fileId: 0 } }, { avatar: 'file:5' }]) {
+      assert.throws(() => decodeClientMessage(update(bad)), { code: 'VALIDATION_FAILED' }, JSON.stringify(bad));
+    }
   });
 });

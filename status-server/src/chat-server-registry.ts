@@ -9,6 +9,7 @@
 import { isLive, parseRecord, RedisKeys, STALE_AFTER_INTERVALS, type ChatServerRecord, type Redis } from '@parley/common';
 
 export { isLive, parseRecord, STALE_AFTER_INTERVALS } from '@parley/common';
+import { registryScripts } from './registry-scripts';
 import { PENDING_KEY, pickChatServer, type PickResult } from './server-picker';
 
 /** Silent for this many report intervals = removed from the registry. */
@@ -31,30 +32,6 @@ export interface RegistryOptions {
   random?: () => number;
 }
 
-const PRUNE_SCRIPT = `
-local records, pending = KEYS[1], KEYS[2]
-local now, forgetAfter = tonumber(ARGV[1]), tonumber(ARGV[2])
-local removed = {}
-local all = redis.call('HGETALL', records)
-for i = 1, #all, 2 do
-  local ok, rec = pcall(cjson.decode, all[i + 1])
-  if not ok or type(rec) ~= 'table' or type(rec.lastReportMs) ~= 'number' or now - rec.lastReportMs >= forgetAfter then
-    redis.call('HDEL', records, all[i])
-    redis.call('HDEL', pending, all[i])
-    removed[#removed + 1] = all[i]
-  end
-end
-local counted = redis.call('HKEYS', pending)
-for _, id in ipairs(counted) do
-  if redis.call('HEXISTS', records, id) == 0 then redis.call('HDEL', pending, id) end
-end
-return removed
-`;
-
-interface RedisWithPrune extends Redis {
-  parleyPruneChatServers(records: string, pending: string, now: number, forgetAfterMs: number): Promise<string[]>;
-}
-
 export class ChatServerRegistry {
   private readonly intervalMs: number;
   private readonly now: () => number;
@@ -67,7 +44,6 @@ export class ChatServerRegistry {
     this.intervalMs = options.reportIntervalSec * 1000;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
-    if (typeof (redis as RedisWithPrune).parleyPruneChatServers !== 'function') redis.defineCommand('parleyPruneChatServers', { numberOfKeys: 2, lua: PRUNE_SCRIPT });
   }
 
   get reportIntervalSec(): number {
@@ -115,6 +91,6 @@ export class ChatServerRegistry {
 
   /** Removes servers silent for FORGET_AFTER_INTERVALS (and malformed records); returns their ids. */
   prune(): Promise<string[]> {
-    return (this.redis as RedisWithPrune).parleyPruneChatServers(RedisKeys.chatServers, PENDING_KEY, this.now(), FORGET_AFTER_INTERVALS * this.intervalMs);
+    return registryScripts(this.redis).parleyPruneServers(RedisKeys.chatServers, PENDING_KEY, this.now(), FORGET_AFTER_INTERVALS * this.intervalMs);
   }
 }

@@ -1,14 +1,16 @@
 /**
- * @parley/status-server: the registry of chat servers, the choice of one per login and login tokens,
+ * @parley/status-server: the registries of chat and file servers, the choice of one of each per login and login tokens,
  * served over gRPC (proto/status.proto). State lives in Redis only; see docs/status-server.md.
  */
 import { Server } from '@grpc/grpc-js';
 import { bindServer, createRedis, shutdownServer, statusPackage, type RunningServer, type ServerContext } from '@parley/common';
 import { ChatServerRegistry } from './chat-server-registry';
+import { FileServerRegistry } from './file-server-registry';
 import { statusServiceHandlers } from './status-service';
 
 export { ChatServerRegistry, FORGET_AFTER_INTERVALS, isLive, parseRecord, STALE_AFTER_INTERVALS, type ChatServerView, type RegistryOptions } from './chat-server-registry';
-export { PENDING_KEY, pickChatServer, type PickResult } from './server-picker';
+export { FileServerRegistry, type FileServerView } from './file-server-registry';
+export { FILE_PENDING_KEY, PENDING_KEY, pickChatServer, pickFileServer, type PickResult } from './server-picker';
 
 export interface RunningStatusServer extends RunningServer {
   /** The gRPC port actually bound. */
@@ -29,18 +31,20 @@ export async function startStatusServer(ctx: ServerContext, options: StatusServe
   let pruneTimer: NodeJS.Timeout | undefined;
   try {
     await redis.ping();
-    const registry = new ChatServerRegistry(redis, { reportIntervalSec: cfg.reportIntervalSec, ...(options.now ? { now: options.now } : {}) });
-    server.addService(statusPackage().StatusService.service, statusServiceHandlers({ redis, registry, logger, tokenTtlSec: cfg.tokenTtlSec }));
+    const registryOptions = { reportIntervalSec: cfg.reportIntervalSec, ...(options.now ? { now: options.now } : {}) };
+    const registry = new ChatServerRegistry(redis, registryOptions);
+    const fileRegistry = new FileServerRegistry(redis, registryOptions);
+    server.addService(statusPackage().StatusService.service, statusServiceHandlers({ redis, registry, fileRegistry, logger, tokenTtlSec: cfg.tokenTtlSec }));
     const port = await bindServer(server, cfg.host, cfg.port);
 
     // Forget long-silent servers; every status-server may run this, the script is atomic and idempotent.
     let pruning: Promise<void> | undefined;
     pruneTimer = setInterval(() => {
       if (pruning) return;
-      pruning = registry
-        .prune()
-        .then((removed) => {
+      pruning = Promise.all([registry.prune(), fileRegistry.prune()])
+        .then(([removed, removedFiles]) => {
           if (removed.length > 0) logger.info({ chatServers: removed }, 'forgot silent chat servers');
+          if (removedFiles.length > 0) logger.info({ fileServers: removedFiles }, 'forgot silent file servers');
         })
         .catch((err: unknown) => logger.warn({ err }, 'registry prune failed'))
         .finally(() => {

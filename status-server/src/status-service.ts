@@ -5,15 +5,18 @@ import {
   unaryHandler,
   validateToken,
   type ChatServerInfo__Output,
+  type FileServerInfo__Output,
   type Logger,
   type Redis,
   type StatusServiceHandlers,
 } from '@parley/common';
 import type { ChatServerAddress, ChatServerRegistry } from './chat-server-registry';
+import type { FileServerAddress, FileServerRegistry } from './file-server-registry';
 
 export interface StatusServiceDeps {
   redis: Redis;
   registry: ChatServerRegistry;
+  fileRegistry: FileServerRegistry;
   logger: Logger;
   tokenTtlSec: number;
 }
@@ -41,6 +44,12 @@ function checkServer(server: ChatServerInfo__Output | null): ChatServerAddress {
   return { id: checkServerId(server.id, 'server.id'), host: server.host, tcpPort: checkPort(server.tcpPort, 'server.tcpPort'), grpcPort: checkPort(server.grpcPort, 'server.grpcPort') };
 }
 
+function checkFileServer(server: FileServerInfo__Output | null): FileServerAddress {
+  if (!server) throw invalid('server', 'server is required');
+  if (!HOST.test(server.host)) throw invalid('server.host', 'server.host must be a non-empty host name or address');
+  return { id: checkServerId(server.id, 'server.id'), host: server.host, tcpPort: checkPort(server.tcpPort, 'server.tcpPort') };
+}
+
 function checkUid(uid: number): number {
   if (!Number.isSafeInteger(uid) || uid <= 0) throw invalid('uid', 'uid must be a positive integer');
   return uid;
@@ -61,7 +70,18 @@ async function storage<T>(logger: Logger, what: string, step: () => Promise<T>):
 }
 
 export function statusServiceHandlers(deps: StatusServiceDeps): StatusServiceHandlers {
-  const { redis, registry, logger, tokenTtlSec } = deps;
+  const { redis, registry, fileRegistry, logger, tokenTtlSec } = deps;
+
+  /** The file server named with a login: best effort, a failure only leaves it out of the answer. */
+  async function chooseFileServer(uid: number): Promise<FileServerAddress | null> {
+    try {
+      return (await fileRegistry.choose())?.server ?? null;
+    } catch (err) {
+      logger.warn({ err, uid }, 'file server choice failed');
+      return null;
+    }
+  }
+
   return {
     ReportLoad: unaryHandler(logger, async (req) => {
       const server = checkServer(req.server);
@@ -84,15 +104,36 @@ export function statusServiceHandlers(deps: StatusServiceDeps): StatusServiceHan
         logger.warn({ uid }, 'no chat server available');
         throw new ParleyError('NO_CHAT_SERVER');
       }
-      const token = await storage(logger, 'issue token', () => issueToken(redis, uid, tokenTtlSec));
-      logger.debug({ uid, chatServer: pick.record.server.id, sticky: pick.sticky }, 'chat server assigned');
-      return { token, tokenTtlSec, server: pick.record.server };
+      const [token, fileServer] = await Promise.all([storage(logger, 'issue token', () => issueToken(redis, uid, tokenTtlSec)), chooseFileServer(uid)]);
+      logger.debug({ uid, chatServer: pick.record.server.id, sticky: pick.sticky, fileServer: fileServer?.id }, 'chat server assigned');
+      return { token, tokenTtlSec, server: pick.record.server, fileServer };
     }),
 
     ValidateToken: unaryHandler(logger, async (req) => {
       // Malformed input is simply not a valid token; validateToken checks uid and token shape itself.
       const valid = await storage(logger, 'validate token', () => validateToken(redis, req.uid, req.token));
       return { valid };
+    }),
+
+    ReportFileLoad: unaryHandler(logger, async (req) => {
+      const server = checkFileServer(req.server);
+      const isNew = await storage(logger, 'file report', () => fileRegistry.report(server, req.connections, req.draining));
+      if (isNew) logger.info({ fileServer: server.id, host: server.host, tcpPort: server.tcpPort }, 'file server registered');
+      return { reportIntervalSec: fileRegistry.reportIntervalSec };
+    }),
+
+    DeregisterFileServer: unaryHandler(logger, async (req) => {
+      const id = checkServerId(req.id, 'id');
+      const removed = await storage(logger, 'file deregister', () => fileRegistry.deregister(id));
+      logger.info({ fileServer: id, removed }, 'file server deregistered');
+      return {};
+    }),
+
+    ListFileServers: unaryHandler(logger, async () => {
+      const servers = await storage(logger, 'file list', () => fileRegistry.list());
+      return {
+        servers: servers.map((s) => ({ server: s.server, connections: s.connections, lastReportMs: s.lastReportMs, healthy: s.healthy, draining: s.draining, pending: s.pending })),
+      };
     }),
 
     ListChatServers: unaryHandler(logger, async () => {

@@ -1,6 +1,7 @@
 import type { Logger, MysqlPool } from '@parley/common';
 import { MsgId } from '@parley/protocol';
 import type { UserNotifier } from '../cluster/user-notifier';
+import { groupAvatar, publishAvatar } from '../profile';
 import type { RequestHandlers } from '../session/request-router';
 import { GroupService, type GroupChange } from './group-service';
 
@@ -47,7 +48,12 @@ export function createGroupHandlers({ pool, notifier, logger, maxMembers }: Grou
   }
 
   return {
-    [MsgId.GroupCreateReq]: async (ctx, req) => ({ group: publish(await service.create(ctx.uid, req.name, req.avatar ?? '', req.members)) }),
+    [MsgId.GroupCreateReq]: async (ctx, req) => {
+      const avatar = await groupAvatar(pool, ctx.uid, req.avatar ?? '');
+      const created = await service.create(ctx.uid, req.name, avatar.value, req.members);
+      await publishAvatar(pool, avatar);
+      return { group: publish(created) };
+    },
     [MsgId.GroupInviteReq]: async (ctx, req) => publish(await service.invite(ctx.uid, req.groupId, req.uids)),
     [MsgId.GroupApproveReq]: async (ctx, req) => publish(await service.approve(ctx.uid, req.groupId, req.inviteId, req.approve)),
     [MsgId.GroupLeaveReq]: async (ctx, req) => publish(await service.leave(ctx.uid, req.groupId)),
@@ -55,9 +61,14 @@ export function createGroupHandlers({ pool, notifier, logger, maxMembers }: Grou
     [MsgId.GroupUpdateReq]: async (ctx, req) => {
       const change: { name?: string; avatar?: string; approvalRequired?: boolean } = {};
       if (req.name !== undefined) change.name = req.name;
-      if (req.avatar !== undefined) change.avatar = req.avatar;
+      const avatar = req.avatar === undefined ? undefined : await groupAvatar(pool, ctx.uid, req.avatar);
+      if (avatar) change.avatar = avatar.value;
       if (req.approvalRequired !== undefined) change.approvalRequired = req.approvalRequired;
-      return { group: publish(await service.update(ctx.uid, req.groupId, change)) };
+      // Only the owner may change the group: the image becomes public once the change has committed,
+      // before the members hear of it.
+      const updated = await service.update(ctx.uid, req.groupId, change);
+      if (avatar) await publishAvatar(pool, avatar);
+      return { group: publish(updated) };
     },
     [MsgId.GroupRoleReq]: async (ctx, req) => publish(await service.setRole(ctx.uid, req.groupId, req.uid, req.role)),
     [MsgId.GroupTransferReq]: async (ctx, req) => publish(await service.transfer(ctx.uid, req.groupId, req.uid)),

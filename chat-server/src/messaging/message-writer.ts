@@ -59,9 +59,9 @@ export async function writeBatch(
     offsets.push(offset);
     const via = target.kind === 'group' ? VIA_GROUP_ID : cmd.to !== undefined ? VIA_TO : VIA_DIRECT_ID;
     const peer = target.kind === 'direct' ? target.peer : 0;
-    rows.push([target.conversationId, offset, cmd.senderUid, peer, via, cmd.clientMsgId, cmd.type, cmd.body, createdAt]);
+    rows.push([target.conversationId, offset, cmd.senderUid, peer, via, cmd.clientMsgId, cmd.type, cmd.body, cmd.fileId ?? null, createdAt]);
   }
-  const values = derivedRows(['c', 'o', 's', 'f', 'k', 'm', 't', 'b', 'a'], rows);
+  const values = derivedRows(['c', 'o', 's', 'f', 'k', 'm', 't', 'b', 'fi', 'a'], rows);
   const groupIds = [...groups];
   const membersSql = groupIds.length > 0 ? 'SELECT conversation_id, user_id FROM conversation_members WHERE conversation_id IN (?) AND left_seq IS NULL;' : '';
 
@@ -71,11 +71,11 @@ export async function writeBatch(
       `SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
        START TRANSACTION;
        UPDATE conversations SET max_seq = max_seq + CASE id ${cases} END WHERE id IN (?) ORDER BY id;
-       INSERT INTO messages (conversation_id, seq, sender_uid, client_msg_id, type, body, created_at)
+       INSERT INTO messages (conversation_id, seq, sender_uid, client_msg_id, type, body, file_id, created_at)
          SELECT CASE g.k WHEN ${VIA_TO} THEN fs.conversation_id
                          WHEN ${VIA_DIRECT_ID} THEN IF(cm.user_id IS NULL, NULL, fs.conversation_id)
                          ELSE IF(cm.user_id IS NULL, NULL, g.c) END,
-                cv.max_seq - g.o, g.s, g.m, g.t, g.b, g.a
+                cv.max_seq - g.o, g.s, g.m, g.t, g.b, g.fi, g.a
            FROM (${values.sql}) g
            LEFT JOIN friendships fs ON g.k < ${VIA_GROUP_ID} AND fs.user_id = g.s AND fs.friend_id = g.f AND fs.conversation_id = g.c
            LEFT JOIN conversation_members cm ON g.k > ${VIA_TO} AND cm.conversation_id = g.c AND cm.user_id = g.s AND cm.left_seq IS NULL

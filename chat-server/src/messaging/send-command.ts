@@ -9,6 +9,8 @@ export interface SendCommand {
   clientMsgId: string;
   type: ChatMessageType;
   body: string;
+  /** The file a `file` or `image` message carries (checked before it was submitted): messages.file_id. */
+  fileId?: number;
 }
 
 export interface SendResult {

@@ -1,6 +1,7 @@
 /**
  * Every key config.ini may hold. Keys are snake_case in the file and camelCase here.
- * A field without a default is required. Chat-server instances are sections named [chat.<id>].
+ * A field without a default is required. Chat-server instances are sections named [chat.<id>],
+ * file-server instances [file.<id>].
  */
 import { bool, int, oneOf, port, str, type SectionSpec, type SectionValues } from './config-fields';
 
@@ -77,6 +78,16 @@ export const configSchema = {
     commitLanes: int('Group commit: batches written concurrently, one connection each (a sender always uses the same lane)', { default: 1, min: 1, max: 64 }),
     groupMaxMembers: int('Most members a group may have (owner included)', { default: 500, min: 2, max: 10000 }),
   },
+  file: {
+    storageDir: str('Directory of stored files, shared by every file server of the cluster (a relative path is relative to the working directory)', { default: 'data/files' }),
+    chunkBytes: int('Most data bytes in one upload or download chunk', { default: 262144, min: 4096, max: 16777216 }),
+    maxFileBytes: int('Largest file accepted, bytes', { default: 2147483648, min: 1, max: Number.MAX_SAFE_INTEGER }),
+    userQuotaBytes: int('Bytes of files (complete and unfinished) one user may own', { default: 10737418240, min: 0, max: Number.MAX_SAFE_INTEGER }),
+    checkpointBytes: int('An upload is fsynced and its durable offset stored at least every N bytes', { default: 8388608, min: 65536, max: 1073741824 }),
+    minFreeBytes: int('Free space an upload must leave on the storage volume, bytes', { default: 1073741824, min: 0, max: Number.MAX_SAFE_INTEGER }),
+    heartbeatSec: int('File clients ping every N seconds when idle; no frame and no download for 3N = closed', { default: 20, min: 1, max: 600 }),
+    uploadExpiryHours: int('An unfinished upload untouched for this long is deleted (row and temp file), freeing its quota', { default: 48, min: 1, max: 8760 }),
+  },
 } as const satisfies Record<string, SectionSpec>;
 
 /** Keys of one [chat.<id>] section. */
@@ -87,11 +98,21 @@ export const chatInstanceSchema = {
   grpcPort: port('gRPC port: ChatPeer for other chat servers, ChatApi for the gate (0 = any free port)'),
 } as const satisfies SectionSpec;
 
+/** Keys of one [file.<id>] section. */
+export const fileInstanceSchema = {
+  host: str('Address clients dial for this file server', { default: '127.0.0.1' }),
+  bindHost: str('Address to listen on', { default: '0.0.0.0' }),
+  tcpPort: port('File transfer TLV port (0 = any free port)'),
+} as const satisfies SectionSpec;
+
 type Schema = typeof configSchema;
 export type ChatInstanceConfig = SectionValues<typeof chatInstanceSchema> & { readonly id: string };
+export type FileInstanceConfig = SectionValues<typeof fileInstanceSchema> & { readonly id: string };
 
 export type ParleyConfig = { readonly [S in keyof Schema]: SectionValues<Schema[S]> } & {
   readonly chatServers: readonly ChatInstanceConfig[];
+  /** Empty when the cluster runs no file server. */
+  readonly fileServers: readonly FileInstanceConfig[];
   /** Where the config came from, for messages. */
   readonly source: string;
 };

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { iniKey, parseField, type Field, type SectionSpec } from './config-fields';
 import { configRules } from './config-rules';
-import { chatInstanceSchema, configSchema, type ChatInstanceConfig, type ParleyConfig } from './config-schema';
+import { chatInstanceSchema, configSchema, fileInstanceSchema, type ChatInstanceConfig, type FileInstanceConfig, type ParleyConfig } from './config-schema';
 import { IniSyntaxError, parseIni, type IniSections, type IniValue } from './ini-parser';
 
 export class ConfigError extends Error {
@@ -19,6 +19,7 @@ export interface LoadConfigOptions {
 }
 
 const CHAT_SECTION = /^chat\.([A-Za-z0-9_-]+)$/;
+const FILE_SECTION = /^file\.([A-Za-z0-9_-]+)$/;
 
 /** Name of the env variable that overrides `[section] key`, e.g. PARLEY_MYSQL_HOST, PARLEY_CHAT_CHAT1_TCP_PORT. */
 export function envName(section: string, key: string): string {
@@ -56,18 +57,24 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     out[section] = readSection(section, spec, sections.get(section), env, label);
   }
   const chatServers: ChatInstanceConfig[] = [];
+  const fileServers: FileInstanceConfig[] = [];
   for (const [name, values] of sections) {
-    const m = CHAT_SECTION.exec(name);
-    if (m) {
-      const id = m[1] as string;
+    const chat = CHAT_SECTION.exec(name);
+    const file = FILE_SECTION.exec(name);
+    if (chat) {
+      const id = chat[1] as string;
       chatServers.push({ id, ...(readSection(name, chatInstanceSchema, values, env, label) as Omit<ChatInstanceConfig, 'id'>) });
+    } else if (file) {
+      const id = file[1] as string;
+      fileServers.push({ id, ...(readSection(name, fileInstanceSchema, values, env, label) as Omit<FileInstanceConfig, 'id'>) });
     } else if (!(name in configSchema)) {
-      const known = [...Object.keys(configSchema), 'chat.<id>'].join(', ');
+      const known = [...Object.keys(configSchema), 'chat.<id>', 'file.<id>'].join(', ');
       throw new ConfigError(`${label}:${firstLine(values)}: unknown section [${name}] (known: ${known})`);
     }
   }
   if (chatServers.length === 0) throw new ConfigError(`${label}: no chat server is configured; add a [chat.<id>] section with tcp_port and grpc_port`);
   out.chatServers = chatServers;
+  out.fileServers = fileServers;
   for (const rule of configRules) {
     const problem = rule(out as unknown as ParleyConfig);
     if (problem !== undefined) throw new ConfigError(`${label}: ${problem}`);
@@ -130,5 +137,12 @@ function deepFreeze<T>(value: T): T {
 export function chatInstance(config: ParleyConfig, id: string): ChatInstanceConfig {
   const found = config.chatServers.find((c) => c.id === id);
   if (!found) throw new ConfigError(`${config.source}: no [chat.${id}] section (have: ${config.chatServers.map((c) => c.id).join(', ')})`);
+  return found;
+}
+
+/** The [file.<id>] instance with that id, or a ConfigError listing the ids there are. */
+export function fileInstance(config: ParleyConfig, id: string): FileInstanceConfig {
+  const found = config.fileServers.find((c) => c.id === id);
+  if (!found) throw new ConfigError(`${config.source}: no [file.${id}] section (have: ${config.fileServers.map((c) => c.id).join(', ') || 'none'})`);
   return found;
 }

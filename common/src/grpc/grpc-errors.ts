@@ -13,9 +13,11 @@ const GRPC_STATUS_FOR_HTTP: Record<number, status> = {
   404: status.NOT_FOUND,
   409: status.ALREADY_EXISTS,
   413: status.RESOURCE_EXHAUSTED,
+  422: status.INVALID_ARGUMENT,
   429: status.RESOURCE_EXHAUSTED,
   502: status.UNAVAILABLE,
   503: status.UNAVAILABLE,
+  507: status.RESOURCE_EXHAUSTED,
 };
 
 /** A ParleyError as a gRPC status with our stable code in the trailing metadata. */

@@ -15,6 +15,10 @@ export type { ListChatServersRequest, ListChatServersRequest__Output } from '../
 export type { ReportLoadReply, ReportLoadReply__Output } from '../generated/parley/status/ReportLoadReply';
 export type { ReportLoadRequest, ReportLoadRequest__Output } from '../generated/parley/status/ReportLoadRequest';
 export type { ValidateTokenReply, ValidateTokenReply__Output } from '../generated/parley/status/ValidateTokenReply';
+export type { FileServerInfo, FileServerInfo__Output } from '../generated/parley/status/FileServerInfo';
+export type { FileServerLoad, FileServerLoad__Output } from '../generated/parley/status/FileServerLoad';
+export type { ListFileServersReply, ListFileServersReply__Output } from '../generated/parley/status/ListFileServersReply';
+export type { ReportFileLoadRequest, ReportFileLoadRequest__Output } from '../generated/parley/status/ReportFileLoadRequest';
 export type { ValidateTokenRequest, ValidateTokenRequest__Output } from '../generated/parley/status/ValidateTokenRequest';
 export type { DeliverReply, DeliverReply__Output } from '../generated/parley/chatpeer/DeliverReply';
 export type { DeliverRequest, DeliverRequest__Output } from '../generated/parley/chatpeer/DeliverRequest';

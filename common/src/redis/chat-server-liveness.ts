@@ -1,6 +1,6 @@
-import type { ChatServerRecord } from './redis-keys';
+import type { ChatServerRecord, FileServerRecord } from './redis-keys';
 
-/** A chat server silent for this many report intervals is no longer chosen, nor its users counted online. */
+/** A server silent for this many report intervals is no longer chosen (nor, for a chat server, its users counted online). */
 export const STALE_AFTER_INTERVALS = 3;
 
 /** Parses one record of RedisKeys.chatServers; undefined when it is not a well-formed record. */
@@ -16,6 +16,21 @@ export function parseRecord(raw: string): ChatServerRecord | undefined {
   if (!rec || !s || typeof s.id !== 'string' || typeof s.host !== 'string' || typeof s.tcpPort !== 'number' || typeof s.grpcPort !== 'number') return undefined;
   if (typeof rec.connections !== 'number' || typeof rec.lastReportMs !== 'number' || typeof rec.draining !== 'boolean') return undefined;
   return { server: { id: s.id, host: s.host, tcpPort: s.tcpPort, grpcPort: s.grpcPort }, connections: rec.connections, lastReportMs: rec.lastReportMs, draining: rec.draining };
+}
+
+/** Parses one record of RedisKeys.fileServers; undefined when it is not a well-formed record. */
+export function parseFileRecord(raw: string): FileServerRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const rec = value as Partial<FileServerRecord> | null;
+  const s = rec?.server;
+  if (!rec || !s || typeof s.id !== 'string' || typeof s.host !== 'string' || typeof s.tcpPort !== 'number') return undefined;
+  if (typeof rec.connections !== 'number' || typeof rec.lastReportMs !== 'number' || typeof rec.draining !== 'boolean') return undefined;
+  return { server: { id: s.id, host: s.host, tcpPort: s.tcpPort }, connections: rec.connections, lastReportMs: rec.lastReportMs, draining: rec.draining };
 }
 
 /** The liveness rule (the status-server's pick script applies the same one). */

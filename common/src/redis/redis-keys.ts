@@ -9,6 +9,8 @@ export const RedisKeys = {
   route: (uid: number): string => `route:${uid}`,
   /** Live chat servers: hash id → JSON ChatServerRecord. Written by status-server. */
   chatServers: 'chat-servers',
+  /** Live file servers: hash id → JSON FileServerRecord. Written by status-server. */
+  fileServers: 'file-servers',
 } as const;
 
 /**
@@ -22,5 +24,14 @@ export interface ChatServerRecord {
   /** When the last report arrived, ms since the epoch (status-server clock). */
   lastReportMs: number;
   /** A draining server is shutting down and is never chosen. */
+  draining: boolean;
+}
+
+/** The JSON value of one field of RedisKeys.fileServers: like a chat server's, without a gRPC port. */
+export interface FileServerRecord {
+  server: { id: string; host: string; tcpPort: number };
+  /** Logged-in file connections at the last report. */
+  connections: number;
+  lastReportMs: number;
   draining: boolean;
 }

@@ -1,5 +1,6 @@
 /**
- * POST /api/login {account, password} → 200 {uid, token, host, tcpPort, tokenTtlSec, serverId}.
+ * POST /api/login {account, password} → 200 {uid, token, host, tcpPort, tokenTtlSec, serverId, fileHost?, filePort?, fileServerId?}
+ * (the file fields only while a file server is live).
  * `account` is the user name or the e-mail address (it holds "@" → e-mail). The limits and the password
  * check are authenticate.ts; then the status-server picks a chat server and issues the token.
  */
@@ -15,6 +16,7 @@ export function loginRoute(deps: GateDeps): RequestHandler {
     const user = await authenticate(deps, body.account, body.password, clientIp(req));
 
     const chat = await deps.backends.getChatServer(user.uid);
-    res.status(200).json({ uid: user.uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId });
+    const file = chat.fileServer ? { fileHost: chat.fileServer.host, filePort: chat.fileServer.tcpPort, fileServerId: chat.fileServer.id } : {};
+    res.status(200).json({ uid: user.uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId, ...file });
   };
 }

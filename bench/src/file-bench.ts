@@ -1,0 +1,219 @@
+/**
+ * File benchmark (not a test): `node bench/dist/src/file-bench.js [options]`.
+ *
+ * Starts one file server through the e2e cluster harness (its own database, Redis prefix and
+ * storage directory, removed at the end) and the plain-copy yardstick (plain-copy.ts), pins both to
+ * one core and this generator to the other with taskset, and measures over loopback:
+ * 1. a `--size-mib` (1024) file: plain socket upload, Parley upload with the client's hashing,
+ *    Parley upload with the sha256 known (transfer and server-side verification only), plain
+ *    download, Parley download (client hashing and fdatasync included) — `--rounds` (3) times, the
+ *    file server's RSS sampled throughout;
+ * 2. `--concurrent` (50) uploads of distinct `--concurrent-mib` (20) MiB files at once, one user and
+ *    connection each: aggregate MiB/s and the time per upload.
+ * Before every measured run dirty pages are flushed (`sync`), so none pays for another's writeback.
+ * Writes bench/results/file-<timestamp>.json and .md; the generated files are deleted.
+ *
+ * Options: --size-mib 1024 --rounds 3 --concurrent 50 --concurrent-mib 20 --server-cores 0
+ *   --generator-cores 1 --no-pin
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ResultSetHeader } from 'mysql2/promise';
+import { argValue, issueToken } from '@parley/common';
+import { Cluster, REPO_ROOT } from '@parley/e2e';
+import { renderFileMarkdown, type FileBenchReport } from './file-report';
+import { concurrentUploads, parleyDownload, parleyUpload, plainDownload, plainUpload, removeQuietly, round, type RunContext } from './file-runs';
+import { hasTaskset, pin } from './proc-stats';
+
+const MiB = 1024 * 1024;
+
+function num(name: string, fallback: number): number {
+  const v = argValue(name);
+  return v === undefined ? fallback : Number(v);
+}
+
+/**
+ * Flushes dirty pages (and the discards of deleted files) before the next measured run, so no run
+ * pays for the writeback its predecessor left behind.
+ */
+async function settle(): Promise<void> {
+  execFileSync('sync');
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+function log(msg: string): void {
+  console.log(`[file-bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+}
+
+/** Writes `size` random bytes to `path` (16 MiB at a time) and returns their sha256. */
+function randomFile(path: string, size: number): string {
+  const hash = createHash('sha256');
+  const block = Buffer.allocUnsafe(Math.min(16 * MiB, size));
+  writeFileSync(path, Buffer.alloc(0));
+  for (let done = 0; done < size; done += block.length) {
+    const part = block.subarray(0, Math.min(block.length, size - done));
+    randomFillSync(part);
+    hash.update(part);
+    writeFileSync(path, part, { flag: 'a' });
+  }
+  return hash.digest('hex');
+}
+
+async function startPlainCopy(sink: string, source: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [join(__dirname, 'plain-copy.js'), sink, source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`plain-copy exited with ${code}`)));
+  });
+  return { child, port: (JSON.parse(line) as { port: number }).port };
+}
+
+async function main(): Promise<void> {
+  const sizeMib = num('size-mib', 1024);
+  const rounds = num('rounds', 3);
+  const concurrent = num('concurrent', 50);
+  const concurrentMib = num('concurrent-mib', 20);
+  const cores = availableParallelism();
+  const pinning = !process.argv.includes('--no-pin') && hasTaskset() && cores >= 2;
+  const serverCores = pinning ? (argValue('server-cores') ?? '0') : undefined;
+  const generatorCores = pinning ? (argValue('generator-cores') ?? '1') : undefined;
+  if (generatorCores) pin(process.pid, generatorCores);
+  const started = Date.now();
+  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
+  const tmp = join(REPO_ROOT, 'bench', 'results', 'tmp', `file-${stamp}`);
+  mkdirSync(tmp, { recursive: true });
+
+  let cluster: Cluster | undefined;
+  let plain: ChildProcess | undefined;
+  try {
+    log(`writing a ${sizeMib} MiB file of random bytes`);
+    const big = join(tmp, 'big.bin');
+    const size = sizeMib * MiB;
+    const sha256 = randomFile(big, size);
+    cluster = await Cluster.start({
+      chatServers: 1,
+      fileServers: 1,
+      kinds: ['file'],
+      sections: { cluster: { log_level: 'warn' }, file: { min_free_bytes: 0, user_quota_bytes: 64 * 1024 * MiB, max_file_bytes: Math.max(2048, sizeMib * 2) * MiB } },
+    });
+    const filePid = cluster.processes.get('file1')?.child.pid as number;
+    const plainCopy = await startPlainCopy(join(tmp, 'plain-sink.bin'), big);
+    plain = plainCopy.child;
+    if (serverCores) for (const pid of [filePid, plain.pid as number]) pin(pid, serverCores);
+    const f = cluster.fileEndpoint('file1');
+    const ctx: RunContext = { filePid, plainPid: plain.pid as number, fileEndpoint: { host: f.host, port: f.tcpPort }, plainPort: plainCopy.port };
+    const users = await makeUsers(cluster, concurrent + 1);
+    const owner = users[0] as { uid: number; token: string };
+
+    const report: FileBenchReport = {
+      date: new Date().toISOString(),
+      machine: { cpu: cpus()[0]?.model ?? '?', cores, memGiB: round(totalmem() / 1024 ** 3, 1), node: process.version },
+      pinning: pinning ? `taskset: file server and plain-copy on core ${serverCores}, generator (this process: client, hashing) on core ${generatorCores}; MariaDB and Redis not pinned` : 'not pinned',
+      sizeMib,
+      rounds: [],
+      verdicts: [],
+      totalSec: 0,
+    };
+    for (let r = 1; r <= rounds; r++) {
+      log(`round ${r}: uploads`);
+      await settle();
+      const plainUp = await plainUpload(ctx, big);
+      removeQuietly(join(tmp, 'plain-sink.bin'));
+      await settle();
+      const hashed = await parleyUpload(ctx, owner, big);
+      await forget(cluster, hashed.fileId, sha256);
+      await settle();
+      const known = await parleyUpload(ctx, owner, big, sha256);
+      log(`round ${r}: downloads`);
+      await settle();
+      const plainDown = await plainDownload(ctx, size, join(tmp, 'plain-down.bin'));
+      removeQuietly(join(tmp, 'plain-down.bin'));
+      await settle();
+      const down = await parleyDownload(ctx, owner, known.fileId, size, join(tmp, 'down.bin'));
+      await forget(cluster, known.fileId, sha256);
+      report.rounds.push({ plainUpload: plainUp, uploadWithClientHash: strip(hashed), uploadShaKnown: strip(known), plainDownload: plainDown, download: down });
+    }
+    removeQuietly(big);
+
+    log(`${concurrent} concurrent uploads of ${concurrentMib} MiB`);
+    const files = [];
+    for (let i = 0; i < concurrent; i++) {
+      const path = join(tmp, `c${i}.bin`);
+      files.push({ path, size: concurrentMib * MiB, sha256: randomFile(path, concurrentMib * MiB) });
+    }
+    await settle();
+    report.concurrent = await concurrentUploads(ctx, users.slice(1), files);
+    verdicts(report);
+    report.totalSec = Math.round((Date.now() - started) / 1000);
+    const dir = join(REPO_ROOT, 'bench', 'results');
+    writeFileSync(join(dir, `file-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    const md = renderFileMarkdown(report);
+    writeFileSync(join(dir, `file-${stamp}.md`), md);
+    console.log(`\n${md}`);
+    log(`results: bench/results/file-${stamp}.json and .md (${report.totalSec} s in all)`);
+  } finally {
+    plain?.kill('SIGTERM');
+    await cluster?.stop();
+    removeQuietly(tmp);
+  }
+}
+
+function strip<T extends { fileId?: number }>(run: T): Omit<T, 'fileId'> {
+  const { fileId: _fileId, ...rest } = run;
+  return rest;
+}
+
+async function makeUsers(cluster: Cluster, n: number): Promise<{ uid: number; token: string }[]> {
+  const users = [];
+  for (let i = 0; i < n; i++) {
+    const name = `fb${process.pid}x${i}`;
+    const [res] = await cluster.env.pool.query<ResultSetHeader>('INSERT INTO users (name, email, password_hash, nickname) VALUES (?, ?, ?, ?)', [name, `${name}@bench.local`, '!', name]);
+    users.push({ uid: res.insertId, token: await issueToken(cluster.env.redis, res.insertId, 3600) });
+  }
+  return users;
+}
+
+/** Deletes a stored file (row and blob) so the same bytes upload again in full. */
+async function forget(cluster: Cluster, fileId: number, sha256: string): Promise<void> {
+  await cluster.env.pool.query('DELETE FROM files WHERE id = ?', [fileId]);
+  removeQuietly(join(cluster.storageDir, sha256.slice(0, 2), sha256.slice(2)));
+}
+
+/**
+ * Ratios are taken per round (ours and the yardstick a few seconds apart, under the same
+ * conditions): on a shared virtual machine the throughput of both drifts by tens of percent from
+ * one minute to the next, so only neighbours compare. The verdict uses the median round.
+ */
+function verdicts(r: FileBenchReport): void {
+  const mark = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+  type Key = keyof FileBenchReport['rounds'][number];
+  const perRound = (ours: Key, plain: Key) => r.rounds.map((x) => round(x[ours].mibPerSec / x[plain].mibPerSec, 2));
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return s.length % 2 === 1 ? (s[mid] as number) : round(((s[mid - 1] as number) + (s[mid] as number)) / 2, 2);
+  };
+  const up = perRound('uploadShaKnown', 'plainUpload');
+  const upHashed = perRound('uploadWithClientHash', 'plainUpload');
+  const down = perRound('download', 'plainDownload');
+  r.ratios = { upload: median(up), uploadWithClientHash: median(upHashed), download: median(down) };
+  const mibs = (k: Key) => r.rounds.map((x) => x[k].mibPerSec).join(' / ');
+  r.verdicts.push(`${mark(median(up) >= 0.8)} upload ÷ plain copy per round: ${up.join(', ')} (median ${median(up)}; MiB/s ours ${mibs('uploadShaKnown')}, plain ${mibs('plainUpload')}; server hashing and fsync included; target ≥ 0.8)`);
+  r.verdicts.push(`${mark(median(upHashed) >= 0.8)} upload including the client's sha256 pass before it, per round: ${upHashed.join(', ')} (median ${median(upHashed)}; MiB/s ${mibs('uploadWithClientHash')})`);
+  r.verdicts.push(`${mark(median(down) >= 0.8)} download ÷ plain copy per round: ${down.join(', ')} (median ${median(down)}; MiB/s ours ${mibs('download')}, plain ${mibs('plainDownload')}; client hashing and fsync included; target ≥ 0.8)`);
+  const rss = Math.max(...r.rounds.flatMap((x) => [x.uploadWithClientHash.rssGrowthMib ?? 0, x.uploadShaKnown.rssGrowthMib ?? 0, x.download.rssGrowthMib ?? 0]));
+  r.verdicts.push(`${mark(rss <= 64)} file-server RSS growth during a ${r.sizeMib} MiB transfer: ${rss} MiB at most (target ≤ 64 MiB)`);
+  if (r.concurrent) {
+    const c = r.concurrent;
+    r.verdicts.push(`---- ${c.uploads} concurrent ${c.mibEach} MiB uploads: ${c.aggregateMibPerSec} MiB/s aggregate, p50 ${c.perUploadSeconds.p50} s, p99 ${c.perUploadSeconds.p99} s per upload, RSS growth ${c.rssGrowthMib} MiB`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

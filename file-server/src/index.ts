@@ -1,0 +1,130 @@
+import { createMysqlPool, createRedis, fileInstance, migrate, type RunningServer, type ServerContext } from '@parley/common';
+import { BufferPool, fileFrameLimit, MsgId } from '@parley/protocol';
+import { FileLoadReporter } from './cluster/load-reporter';
+import { DownloadService } from './download/download-service';
+import { ConnectionRegistry } from './session/connection-registry';
+import { FileConnection, type FileConnectionHandlers } from './session/file-connection';
+import { FileDispatcher } from './session/file-dispatcher';
+import { fileLogin } from './session/file-login';
+import { TcpListener } from './session/tcp-listener';
+import { BlobStore } from './storage/blob-store';
+import { FileStore } from './storage/file-store';
+import { UploadExpiry } from './upload/upload-expiry';
+import { UploadService } from './upload/upload-service';
+
+export { BlobStore, EMPTY_SHA256 } from './storage/blob-store';
+export { MAX_DOWNLOADS_PER_CONNECTION } from './download/download-service';
+export { UploadExpiry } from './upload/upload-expiry';
+export { FileStore } from './storage/file-store';
+
+/** Unread output (acks, errors) a client may leave before it is dropped; chunks wait for 'drain' instead. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** How long shutdown waits for clients to close after the last frames went out. */
+const CLOSE_WAIT_MS = 1000;
+
+export interface RunningFileServer extends RunningServer {
+  tcpPort: number;
+  /** Uploads and downloads in progress (tests, benchmarks). */
+  activity(): { uploads: number; downloads: number; connections: number };
+}
+
+/**
+ * A file server: resumable uploads into content-addressed storage, downloads with backpressure,
+ * login with the user's token, load reports to the status-server. See docs/file-server.md.
+ */
+export async function startFileServer(ctx: ServerContext): Promise<RunningFileServer> {
+  const { config, logger, id } = ctx;
+  const instance = fileInstance(config, id);
+  const cfg = config.file;
+  await migrate(config.mysql, { logger });
+  const blobs = new BlobStore(cfg.storageDir);
+  await blobs.prepare();
+
+  const pool = createMysqlPool(config.mysql);
+  const redis = createRedis(config.redis, logger);
+  const store = new FileStore(pool, logger);
+  // Chunk bodies are reused: a large upload would otherwise allocate (and collect) its whole size.
+  const bodies = new BufferPool(fileFrameLimit(cfg.chunkBytes), 64);
+  const uploads = new UploadService({
+    store,
+    blobs,
+    limits: { maxFileBytes: cfg.maxFileBytes, userQuotaBytes: cfg.userQuotaBytes, minFreeBytes: cfg.minFreeBytes },
+    chunkBytes: cfg.chunkBytes,
+    checkpointBytes: cfg.checkpointBytes,
+    logger,
+    bodies,
+  });
+  const downloads = new DownloadService({ pool, blobs, chunkBytes: cfg.chunkBytes, logger });
+  const dispatcher = new FileDispatcher({ uploads, downloads, logger });
+  const registry = new ConnectionRegistry(cfg.heartbeatSec);
+  let draining = false;
+
+  const handlers: FileConnectionHandlers = {
+    login: fileLogin({ serverId: id, heartbeatSec: cfg.heartbeatSec, redis, logger, accepting: () => !draining }),
+    dispatch: dispatcher.dispatch,
+    closed: (conn) => {
+      registry.remove(conn);
+      downloads.cancelAll(conn);
+      uploads.detachAll(conn).catch((err: unknown) => conn.logger.warn({ err }, 'detaching uploads failed'));
+    },
+  };
+  const connectionOptions = { maxFrameBytes: fileFrameLimit(cfg.chunkBytes), maxBufferedBytes: MAX_BUFFERED_BYTES, maxQueuedDuringLogin: 16, handlers, logger, bodies };
+  const listener = new TcpListener((socket) => {
+    if (draining) {
+      socket.destroy();
+      return;
+    }
+    registry.add(new FileConnection(socket, connectionOptions));
+  }, logger);
+  let tcpPort: number;
+  try {
+    tcpPort = await listener.listen(instance.bindHost, instance.tcpPort);
+  } catch (err) {
+    await Promise.allSettled([pool.end(), redis.quit()]);
+    throw err;
+  }
+  registry.startSweeping();
+  const expiry = new UploadExpiry({ store, blobs, hours: cfg.uploadExpiryHours, logger });
+  expiry.start();
+  const reporter = new FileLoadReporter({
+    server: { id, host: instance.host, tcpPort },
+    status: { host: config.status.host, port: config.status.port },
+    intervalSec: config.status.reportIntervalSec,
+    connections: () => registry.loggedIn,
+    logger,
+  });
+  reporter.start();
+
+  async function stop(): Promise<void> {
+    draining = true;
+    listener.stopAccepting();
+    const deregistered = reporter.drainAndDeregister();
+    const conns = [...registry.all()];
+    for (const conn of conns) {
+      if (conn.state === 'active') conn.send(MsgId.Reconnect, { reason: 'server_shutdown' });
+      downloads.cancelAll(conn);
+    }
+    // Every upload becomes durable where it stands; clients resume elsewhere.
+    await uploads.close();
+    const closed = conns.map((conn) => (conn.state === 'closed' ? undefined : new Promise<void>((resolve) => conn.socket.once('close', () => resolve()))));
+    for (const conn of conns) conn.close();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+    for (const conn of conns) if (conn.state !== 'closed') conn.destroy();
+    registry.stopSweeping();
+    await expiry.stop();
+    await deregistered;
+    reporter.close();
+    await Promise.allSettled([pool.end(), redis.quit()]);
+    logger.info({ connections: conns.length }, 'file server stopped');
+  }
+
+  logger.info({ tcpPort, storageDir: blobs.dir, chunkBytes: cfg.chunkBytes }, 'file server listening');
+  return {
+    tcpPort,
+    ready: { tcpPort, storageDir: blobs.dir },
+    stop,
+    activity: () => ({ uploads: uploads.activeUploads, downloads: downloads.activeDownloads, connections: registry.loggedIn }),
+  };
+}
