@@ -21,6 +21,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { argValue } from '@parley/common';
 import { Cluster, REPO_ROOT } from '@parley/e2e';
+import { applySets, num, numbers, positional } from './bench-args';
 import { createChatFixtures } from './chat-fixtures';
 import { renderMarkdown, type ChatBenchReport } from './chat-report';
 import { chatRamp, idle, pingPong, profile, relayRamp, type BenchArgs, type BenchContext } from './chat-scenarios';
@@ -31,27 +32,6 @@ type Scenario = (typeof SCENARIOS)[number];
 
 const FLAGS_WITHOUT_VALUE = new Set(['--no-pin']);
 
-function numbers(name: string, fallback: number[]): number[] {
-  const v = argValue(name);
-  return v ? v.split(',').map(Number).filter((n) => n > 0) : fallback;
-}
-
-function num(name: string, fallback: number): number {
-  const v = argValue(name);
-  return v === undefined ? fallback : Number(v);
-}
-
-function positional(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a.startsWith('--')) {
-      if (!FLAGS_WITHOUT_VALUE.has(a)) i++;
-    } else out.push(a);
-  }
-  return out;
-}
-
 /** Production defaults where the harness' test config differs; heartbeat 10 s so idle holds see every client ping. */
 const SECTIONS: Record<string, Record<string, string | number | boolean>> = {
   cluster: { log_level: 'info' },
@@ -60,25 +40,14 @@ const SECTIONS: Record<string, Record<string, string | number | boolean>> = {
   chat: { heartbeat_sec: 10 },
 };
 
-/** `--set section.key=value` (repeatable) overrides a config key of the benchmark cluster, e.g. --set chat.commit_lanes=8. */
-function applySets(argv: readonly string[]): void {
-  argv.forEach((a, i) => {
-    if (a !== '--set') return;
-    const m = /^([\w.]+)\.(\w+)=(.*)$/.exec(argv[i + 1] ?? '');
-    if (!m) throw new Error(`--set wants section.key=value, got ${argv[i + 1] ?? ''}`);
-    const [, section, key, value] = m as unknown as [string, string, string, string];
-    SECTIONS[section] = { ...SECTIONS[section], [key]: value };
-  });
-}
-
 const log = (msg: string) => console.log(`[chat-bench] ${msg}`);
 
 async function main(): Promise<void> {
   const started = Date.now();
   const argv = process.argv.slice(2);
-  const picked = positional(argv);
+  const picked = positional(argv, FLAGS_WITHOUT_VALUE);
   for (const s of picked) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; choose from ${SCENARIOS.join(' ')}`);
-  applySets(argv);
+  applySets(argv, SECTIONS);
   const scenarios: Scenario[] = picked.length ? SCENARIOS.filter((s) => picked.includes(s)) : [...SCENARIOS];
   const rates = numbers('rates', [5000, 10000, 20000, 30000]);
   const args: BenchArgs = {

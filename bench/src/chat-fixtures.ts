@@ -35,12 +35,14 @@ export function directKey(a: number, b: number): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
 }
 
-async function nextId(pool: MysqlPool, table: 'users' | 'conversations'): Promise<number> {
+/** The next free id of a table (fixtures write explicit ids so multi-row inserts need no round trip per row). */
+export async function nextId(pool: MysqlPool, table: 'users' | 'conversations'): Promise<number> {
   const [rows] = await pool.query(`SELECT COALESCE(MAX(id), 0) + 1 AS next FROM ${table}`);
   return Number((rows as { next: number | string }[])[0]?.next ?? 1);
 }
 
-async function insertChunked(pool: MysqlPool, sql: string, rows: unknown[][], batch: number): Promise<void> {
+/** One multi-row INSERT (`VALUES ?`) per `batch` rows. */
+export async function insertChunked(pool: MysqlPool, sql: string, rows: unknown[][], batch: number): Promise<void> {
   for (let i = 0; i < rows.length; i += batch) await pool.query(sql, [rows.slice(i, i + batch)]);
 }
 
@@ -52,9 +54,7 @@ export async function createChatFixtures(pool: MysqlPool, redis: Redis, count: n
   const uid0 = await nextId(pool, 'users');
   const conv0 = await nextId(pool, 'conversations');
 
-  const users: unknown[][] = [];
-  for (let i = 0; i < n; i++) users.push([uid0 + i, `${prefix}${uid0 + i}`, `${prefix}${uid0 + i}@bench.example.test`, DUMMY_HASH, `Bench ${i}`]);
-  await insertChunked(pool, 'INSERT INTO users (id, name, email, password_hash, nickname) VALUES ?', users, batch);
+  await insertUsers(pool, uid0, n, prefix, batch);
 
   const conversations: unknown[][] = [];
   const members: unknown[][] = [];
@@ -73,12 +73,22 @@ export async function createChatFixtures(pool: MysqlPool, redis: Redis, count: n
   await insertChunked(pool, 'INSERT INTO conversation_members (conversation_id, user_id) VALUES ?', members, batch);
   await insertChunked(pool, 'INSERT INTO friendships (user_id, friend_id, conversation_id) VALUES ?', friendships, batch);
 
-  const ttl = options.tokenTtlSec ?? 3600;
-  const concurrency = options.tokenConcurrency ?? 1000;
-  for (let i = 0; i < out.length; i += concurrency) {
-    const slice = out.slice(i, i + concurrency);
-    const tokens = await Promise.all(slice.map((u) => issueToken(redis, u.uid, ttl)));
+  await issueTokens(redis, out, options.tokenTtlSec ?? 3600, options.tokenConcurrency ?? 1000);
+  return out;
+}
+
+/** Users uid0 … uid0 + n − 1 named `<prefix><uid>`, with a password hash no password verifies. */
+export async function insertUsers(pool: MysqlPool, uid0: number, n: number, prefix: string, batch: number): Promise<void> {
+  const users: unknown[][] = [];
+  for (let i = 0; i < n; i++) users.push([uid0 + i, `${prefix}${uid0 + i}`, `${prefix}${uid0 + i}@bench.example.test`, DUMMY_HASH, `Bench ${i}`]);
+  await insertChunked(pool, 'INSERT INTO users (id, name, email, password_hash, nickname) VALUES ?', users, batch);
+}
+
+/** Issues a login token for each user (issueToken, as the gate does), `concurrency` at a time. */
+export async function issueTokens(redis: Redis, users: { uid: number; token: string }[], ttlSec: number, concurrency: number): Promise<void> {
+  for (let i = 0; i < users.length; i += concurrency) {
+    const slice = users.slice(i, i + concurrency);
+    const tokens = await Promise.all(slice.map((u) => issueToken(redis, u.uid, ttlSec)));
     slice.forEach((u, j) => (u.token = tokens[j] as string));
   }
-  return out;
 }

@@ -51,13 +51,24 @@ export function planUsers(users: readonly FixtureUser[], o: PlanOptions): Worker
   return shares;
 }
 
-export class Generators {
-  private readonly waiters = new Map<ChildProcess, ((reply: WorkerReply) => void)[]>();
+/** What every worker answers with when a command fails (or the worker died). */
+interface ErrorReply {
+  type: 'error';
+  message: string;
+}
+
+/**
+ * Forked generator processes, one command at a time each. `C` and `R` are the script's IPC
+ * messages (load-protocol.ts for load-worker.js); every worker understands `{ cmd: 'exit' }` and
+ * may answer `{ type: 'error', message }`.
+ */
+export class Generators<C extends { cmd: string } = WorkerCommand, R extends { type: string } = WorkerReply> {
+  private readonly waiters = new Map<ChildProcess, ((reply: R | ErrorReply) => void)[]>();
 
   private constructor(readonly children: ChildProcess[]) {
     for (const child of children) {
       this.waiters.set(child, []);
-      child.on('message', (reply: WorkerReply) => this.waiters.get(child)?.shift()?.(reply));
+      child.on('message', (reply: R) => this.waiters.get(child)?.shift()?.(reply));
       child.on('exit', (code) => {
         const list = this.waiters.get(child) ?? [];
         for (const w of list.splice(0)) w({ type: 'error', message: `load worker ${child.pid} exited (${code})` });
@@ -65,31 +76,31 @@ export class Generators {
     }
   }
 
-  /** Forks `count` workers; with `core`, each runs under `taskset -c core`. */
-  static start(count: number, core: string | undefined): Generators {
-    const script = join(__dirname, 'load-worker.js');
+  /** Forks `count` workers running `script` (a file next to this one); with `core`, each runs under `taskset -c core`. */
+  static start<C extends { cmd: string } = WorkerCommand, R extends { type: string } = WorkerReply>(count: number, core: string | undefined, script = 'load-worker.js'): Generators<C, R> {
+    const path = join(__dirname, script);
     const children = Array.from({ length: count }, () =>
       core === undefined
-        ? fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-        : fork(script, [], { execPath: 'taskset', execArgv: ['-c', core, process.execPath], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+        ? fork(path, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+        : fork(path, [], { execPath: 'taskset', execArgv: ['-c', core, process.execPath], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
     );
-    return new Generators(children);
+    return new Generators<C, R>(children);
   }
 
   get pids(): number[] {
     return this.children.map((c) => c.pid as number);
   }
 
-  private ask(child: ChildProcess, cmd: WorkerCommand): Promise<WorkerReply> {
+  private ask(child: ChildProcess, cmd: C): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.waiters.get(child)?.push((reply) => (reply.type === 'error' ? reject(new Error(reply.message)) : resolve(reply)));
+      this.waiters.get(child)?.push((reply) => (isError(reply) ? reject(new Error(reply.message)) : resolve(reply)));
       child.send(cmd);
     });
   }
 
   /** Sends cmds[i] (or the one cmd) to worker i and waits for every answer. */
-  all<T extends WorkerReply>(cmds: WorkerCommand | WorkerCommand[]): Promise<T[]> {
-    return Promise.all(this.children.map((c, i) => this.ask(c, Array.isArray(cmds) ? (cmds[i] as WorkerCommand) : cmds) as Promise<T>));
+  all<T extends R>(cmds: C | C[]): Promise<T[]> {
+    return Promise.all(this.children.map((c, i) => this.ask(c, Array.isArray(cmds) ? (cmds[i] as C) : cmds) as Promise<T>));
   }
 
   async close(): Promise<void> {
@@ -103,11 +114,15 @@ export class Generators {
               clearTimeout(timer);
               resolve();
             });
-            c.send({ cmd: 'exit' } satisfies WorkerCommand);
+            c.send({ cmd: 'exit' });
           }),
       ),
     );
   }
+}
+
+function isError(reply: { type: string }): reply is ErrorReply {
+  return reply.type === 'error';
 }
 
 export interface ConnectSummary {

@@ -36,7 +36,7 @@ const RUN_WRK = !process.argv.includes('--no-wrk');
 const SECTIONS = {
   cluster: { log_level: 'info' },
   mysql: { pool_size: 20 },
-  gate: { hash_memory_kib: 19456, hash_time_cost: 2, login_limit_per_ip: 10_000_000, login_limit_per_account: 1_000_000 },
+  gate: { hash_memory_kib: 19456, hash_time_cost: 2, login_limit_per_ip: 10_000_000, login_limit_per_account: 1_000_000, login_limit_per_account_ip: 1_000_000, hash_queue_limit: 1_000_000 },
   status: { report_interval_sec: 5 },
 };
 
@@ -187,7 +187,7 @@ function markdown(report: Record<string, unknown>, hashCost: HashCost, phases: P
   lines.push(`# Login benchmark — ${String(report.date)}`, '');
   lines.push(`Machine: ${String(report.cpus)}; Node ${process.version}. Cluster: verify, status and gate processes (e2e harness), MariaDB and Redis on the same host.`);
   lines.push(`argon2id m=${hashCost.memoryKib} KiB, t=${hashCost.timeCost}, p=1 (production defaults). ${USERS} users inserted directly into MySQL (${DISTINCT_HASHES} distinct hashes reused).`);
-  lines.push(`**Login limits raised for the run** via config sections: gate.login_limit_per_ip=${SECTIONS.gate.login_limit_per_ip}, gate.login_limit_per_account=${SECTIONS.gate.login_limit_per_account} (all requests come from 127.0.0.1).`, '');
+  lines.push(`**Login limits raised for the run** via config sections: gate.login_limit_per_ip=${SECTIONS.gate.login_limit_per_ip}, gate.login_limit_per_account=${SECTIONS.gate.login_limit_per_account}, gate.login_limit_per_account_ip=${SECTIONS.gate.login_limit_per_account_ip}, gate.hash_queue_limit=${SECTIONS.gate.hash_queue_limit} (all requests come from 127.0.0.1; storms wait in the hashing queue instead of being refused).`, '');
   lines.push('## 1. Password-hash cost alone (in the generator process)', '');
   lines.push('| ops in parallel | hashes/s | verifies/s | one verify (p50) |', '|---|---|---|---|');
   lines.push(`| ${hashCost.concurrency} | ${hashCost.hashesPerSec} | ${hashCost.verifiesPerSec} | ${hashCost.singleVerifyMs} ms |`, '');
