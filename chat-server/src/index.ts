@@ -4,8 +4,10 @@ import {
   chatInstance,
   createMysqlPool,
   createRedis,
+  LoadReporter,
   migrate,
   shutdownServer,
+  TcpListener,
   widenServerFlowControl,
   type RunningServer,
   type ServerContext,
@@ -19,7 +21,6 @@ import { createFriendHandlers } from './friends';
 import { createGroupHandlers } from './groups';
 import { createProfileHandlers } from './profile';
 import { HeartbeatSweeper } from './session/heartbeat-sweeper';
-import { LoadReporter } from './cluster/load-reporter';
 import { LoginHandler } from './session/login-handler';
 import { MessageCommitter } from './messaging/message-committer';
 import { MessageService, pushCommitted } from './messaging/message-service';
@@ -29,7 +30,6 @@ import { RequestRouter } from './session/request-router';
 import { RouteStore } from './cluster/route-store';
 import { SessionRegistry } from './session/session-registry';
 import { SyncService } from './messaging/sync-service';
-import { TcpListener } from './session/tcp-listener';
 import { WriteScheduler } from './session/write-scheduler';
 
 export type { RequestContext } from './session/request-context';
@@ -147,6 +147,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
   }
   const sweeper = new HeartbeatSweeper({ heartbeatSec, registry, routes, logger });
   const reporter = new LoadReporter({
+    kind: 'chat',
     server: { id, host: instance.host, tcpPort, grpcPort },
     status: { host: config.status.host, port: config.status.port },
     intervalSec: config.status.reportIntervalSec,

@@ -21,4 +21,6 @@ export * from './grpc/proto-loader';
 export * from './grpc/services';
 export * from './grpc/messages';
 export * from './server-lifecycle';
+export * from './load-reporter';
+export * from './tcp-listener';
 export * from './net/ip-limit-key';

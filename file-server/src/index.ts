@@ -1,12 +1,10 @@
-import { createMysqlPool, createRedis, fileInstance, migrate, type RunningServer, type ServerContext } from '@parley/common';
+import { createMysqlPool, createRedis, fileInstance, LoadReporter, migrate, TcpListener, type RunningServer, type ServerContext } from '@parley/common';
 import { BufferPool, fileFrameLimit, MsgId } from '@parley/protocol';
-import { FileLoadReporter } from './cluster/load-reporter';
 import { DownloadService } from './download/download-service';
 import { ConnectionRegistry } from './session/connection-registry';
 import { FileConnection, type FileConnectionHandlers } from './session/file-connection';
 import { FileDispatcher } from './session/file-dispatcher';
 import { fileLogin } from './session/file-login';
-import { TcpListener } from './session/tcp-listener';
 import { BlobStore } from './storage/blob-store';
 import { FileStore } from './storage/file-store';
 import { UploadExpiry } from './upload/upload-expiry';
@@ -86,7 +84,8 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
   registry.startSweeping();
   const expiry = new UploadExpiry({ store, blobs, hours: cfg.uploadExpiryHours, logger });
   expiry.start();
-  const reporter = new FileLoadReporter({
+  const reporter = new LoadReporter({
+    kind: 'file',
     server: { id, host: instance.host, tcpPort },
     status: { host: config.status.host, port: config.status.port },
     intervalSec: config.status.reportIntervalSec,

@@ -18,7 +18,7 @@ import { PeerClients, type PeerClientsOptions } from '../../src/cluster/peer-cli
 import { RequestRouter } from '../../src/session/request-router';
 import { RouteStore } from '../../src/cluster/route-store';
 import { SessionRegistry } from '../../src/session/session-registry';
-import { TcpListener } from '../../src/session/tcp-listener';
+import { TcpListener } from '@parley/common';
 import { WriteScheduler } from '../../src/session/write-scheduler';
 
 /**

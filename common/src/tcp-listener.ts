@@ -1,7 +1,11 @@
 import net from 'node:net';
-import type { Logger } from '@parley/common';
+import type { Logger } from './logger';
 
-/** The client-facing TCP listener: accepts sockets and hands each one over; nothing else. */
+/**
+ * A client-facing TCP listener (chat and file servers). It only accepts sockets and hands each one
+ * over; stopping it stops new connections while the existing ones carry on until the server closes
+ * them. A deep accept queue (the kernel caps it at net.core.somaxconn) queues a login storm.
+ */
 export class TcpListener {
   private readonly server: net.Server;
 
@@ -18,7 +22,7 @@ export class TcpListener {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.server.once('error', onError);
-      this.server.listen({ host, port, backlog: 1024 }, () => {
+      this.server.listen({ host, port, backlog: 4096 }, () => {
         this.server.off('error', onError);
         const addr = this.server.address();
         resolve(typeof addr === 'object' && addr ? addr.port : port);
@@ -26,6 +30,7 @@ export class TcpListener {
     });
   }
 
+  /** Stops accepting; resolves at once (open sockets are not waited for). */
   stopAccepting(): void {
     if (this.server.listening) this.server.close((err) => err && this.logger.debug({ err }, 'tcp listener close'));
   }

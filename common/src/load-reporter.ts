@@ -1,28 +1,27 @@
-import {
-  createStatusClient,
-  toParleyError,
-  unary,
-  type ChatServerInfo,
-  type DeregisterReply__Output,
-  type Logger,
-  type ReportLoadReply__Output,
-  type StatusServiceClient,
-} from '@parley/common';
+import type { Logger } from './logger';
+import { toParleyError } from './errors';
+import { unary } from './grpc/grpc-helpers';
+import type { ChatServerInfo, DeregisterReply__Output, FileServerInfo, ReportLoadReply__Output } from './grpc/messages';
+import { createStatusClient, type StatusServiceClient } from './grpc/services';
 
-export interface LoadReporterOptions {
-  server: ChatServerInfo;
+/** Which registry of the status-server the process reports to. */
+export type LoadReporterOptions =
+  | (ReporterCommon & { kind: 'chat'; server: ChatServerInfo })
+  | (ReporterCommon & { kind: 'file'; server: FileServerInfo });
+
+interface ReporterCommon {
   status: { host: string; port: number };
   intervalSec: number;
-  /** Logged-in sessions right now. */
+  /** Logged-in sessions (or file connections) right now. */
   connections: () => number;
   logger: Logger;
   deadlineMs?: number;
 }
 
 /**
- * Tells the status-server this chat server is alive and how loaded it is: a ReportLoad every
+ * Tells the status-server this chat or file server is alive and how loaded it is: a report every
  * status.report_interval_sec (the first registers it), `draining` once shutting down, and a
- * Deregister at the end. A status-server that is down only costs a warning; reports go on.
+ * deregistration at the end. A status-server that is down only costs a warning; reports go on.
  */
 export class LoadReporter {
   private readonly client: StatusServiceClient;
@@ -44,10 +43,15 @@ export class LoadReporter {
 
   /** Reports once; never throws. */
   async report(): Promise<boolean> {
-    const { server, connections, logger } = this.options;
+    const { options } = this;
+    const { connections, logger } = options;
     try {
+      const load = { connections: connections(), draining: this.draining };
       await unary<ReportLoadReply__Output>(
-        (opts, cb) => this.client.ReportLoad({ server, connections: connections(), draining: this.draining }, opts, cb),
+        (opts, cb) =>
+          options.kind === 'chat'
+            ? this.client.ReportLoad({ server: options.server, ...load }, opts, cb)
+            : this.client.ReportFileLoad({ server: options.server, ...load }, opts, cb),
         this.deadlineMs,
       );
       if (this.failing) logger.info('load reports reach the status-server again');
@@ -67,7 +71,11 @@ export class LoadReporter {
     this.draining = true;
     await this.report();
     try {
-      await unary<DeregisterReply__Output>((opts, cb) => this.client.Deregister({ id: this.options.server.id }, opts, cb), this.deadlineMs);
+      const id = this.options.server.id;
+      await unary<DeregisterReply__Output>(
+        (opts, cb) => (this.options.kind === 'chat' ? this.client.Deregister({ id }, opts, cb) : this.client.DeregisterFileServer({ id }, opts, cb)),
+        this.deadlineMs,
+      );
     } catch (err) {
       this.options.logger.warn({ err: toParleyError(err).message }, 'deregister failed');
     }
