@@ -1,3 +1,4 @@
+import { RedisKeys } from '@parley/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MsgId, type ChatMessage, type GroupNotify, type GroupSummary } from '@parley/protocol';
@@ -10,7 +11,7 @@ let cluster: Cluster;
 
 before(async () => {
   cluster = await Cluster.start({ chatServers: 2, sections: { cluster: { log_level: 'info' } } });
-  for (let i = 0; (await cluster.env.redis.hlen('chat-servers')) < 2; i++) {
+  for (let i = 0; (await cluster.env.redis.hlen(RedisKeys.chatServers)) < 2; i++) {
     assert.ok(i < 200, 'both chat servers registered');
     await new Promise((r) => setTimeout(r, 50));
   }

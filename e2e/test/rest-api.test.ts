@@ -1,3 +1,4 @@
+import { RedisKeys } from '@parley/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -18,7 +19,7 @@ before(async () => {
     sections: { cluster: { log_level: 'debug' }, gate: { api_limit_per_minute: API_LIMIT }, verify: { resend_interval_sec: 0 } },
   });
   // REST calls go to servers the registry holds; wait until both chat servers have reported.
-  await eventually(async () => (await cluster.env.redis.hlen('chat-servers')) === 2, 'both chat servers registered');
+  await eventually(async () => (await cluster.env.redis.hlen(RedisKeys.chatServers)) === 2, 'both chat servers registered');
 });
 
 after(async () => {

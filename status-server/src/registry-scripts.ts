@@ -46,10 +46,10 @@ return {id, redis.call('HGET', records, id), 0}
 
 /** Chat: a user with a live session goes back to its server first (docs/status-server.md). */
 const PICK_CHAT_SCRIPT = `${LIVE}
-local records, pending, route = KEYS[1], KEYS[2], KEYS[3]
+local records, pending = KEYS[1], KEYS[2]
 local now, staleAfter, rnd = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local routed = redis.pcall('HGET', route, 'server')
-if type(routed) == 'string' then
+local routed = ARGV[4]
+if routed ~= '' then
   local raw = redis.call('HGET', records, routed)
   if live(raw, now, staleAfter) then return {routed, raw, 1} end
 end
@@ -86,7 +86,7 @@ return removed
 export type PickReply = [id: string, rawRecord: string, sticky: 0 | 1] | null;
 
 export interface RegistryScripts {
-  parleyPickChatServer(records: string, pending: string, route: string, now: number, staleAfterMs: number, random: number): Promise<PickReply>;
+  parleyPickChatServer(records: string, pending: string, now: number, staleAfterMs: number, random: number, routedServer: string): Promise<PickReply>;
   parleyPickLeastLoaded(records: string, pending: string, now: number, staleAfterMs: number, random: number): Promise<PickReply>;
   parleyPruneServers(records: string, pending: string, now: number, forgetAfterMs: number): Promise<string[]>;
 }
@@ -95,7 +95,7 @@ export interface RegistryScripts {
 export function registryScripts(redis: Redis): RegistryScripts {
   const r = redis as Redis & Partial<RegistryScripts>;
   if (typeof r.parleyPickChatServer !== 'function') {
-    redis.defineCommand('parleyPickChatServer', { numberOfKeys: 3, lua: PICK_CHAT_SCRIPT });
+    redis.defineCommand('parleyPickChatServer', { numberOfKeys: 2, lua: PICK_CHAT_SCRIPT });
     redis.defineCommand('parleyPickLeastLoaded', { numberOfKeys: 2, lua: PICK_LEAST_LOADED_SCRIPT });
     redis.defineCommand('parleyPruneServers', { numberOfKeys: 2, lua: PRUNE_SCRIPT });
   }

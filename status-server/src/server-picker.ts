@@ -3,7 +3,9 @@
  *
  * Chat servers (mirrors isLive() in chat-server-registry.ts):
  * 1. Sticky: if route(uid).server names a live, non-draining server, choose it and count nothing
- *    (the new connection replaces the user's old one there, so the load does not change).
+ *    (the new connection replaces the user's old one there, so the load does not change). The route
+ *    is read just before the script (it lives in another hash slot); a route that changes in between
+ *    only makes the choice less sticky.
  * 2. Otherwise among live, non-draining servers take the least `connections + pending` (pending = logins
  *    assigned since the server's last report), ties broken by the caller's random number; then pending += 1.
  * File servers: step 2 only (a user may hold any number of file connections, on any file server).
@@ -12,9 +14,9 @@ import { RedisKeys, type ChatServerRecord, type FileServerRecord, type Redis } f
 import { registryScripts } from './registry-scripts';
 
 /** Hash id → logins assigned since that server's last report. Private to status-servers. */
-export const PENDING_KEY = 'chat-servers:pending';
+export const PENDING_KEY = '{chat-servers}:pending';
 /** The same for file servers. */
-export const FILE_PENDING_KEY = 'file-servers:pending';
+export const FILE_PENDING_KEY = '{file-servers}:pending';
 
 export interface PickResult {
   record: ChatServerRecord;
@@ -32,7 +34,9 @@ export interface PickOptions {
 
 /** Chooses a chat server for uid and counts the login against it; undefined when no server may be chosen. */
 export async function pickChatServer(redis: Redis, uid: number, options: PickOptions): Promise<PickResult | undefined> {
-  const reply = await registryScripts(redis).parleyPickChatServer(RedisKeys.chatServers, PENDING_KEY, RedisKeys.route(uid), options.nowMs, options.staleAfterMs, options.random);
+  // A route that cannot be read (e.g. a wrong type) only loses the stickiness.
+  const routed = (await redis.hget(RedisKeys.route(uid), 'server').catch(() => null)) ?? '';
+  const reply = await registryScripts(redis).parleyPickChatServer(RedisKeys.chatServers, PENDING_KEY, options.nowMs, options.staleAfterMs, options.random, routed);
   if (!reply) return undefined;
   const [, raw, sticky] = reply;
   return { record: JSON.parse(raw) as ChatServerRecord, sticky: sticky === 1 };

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { RedisKeys } from '@parley/common';
-import { createTestEnv, type TestEnv } from '@parley/common/testing';
-import { ChatServerRegistry, FORGET_AFTER_INTERVALS, isLive, parseRecord, PENDING_KEY, STALE_AFTER_INTERVALS } from '../src';
+import { createTestEnv, keySlot, watchScriptKeys, type TestEnv } from '@parley/common/testing';
+import { ChatServerRegistry, FILE_PENDING_KEY, FileServerRegistry, FORGET_AFTER_INTERVALS, isLive, parseRecord, PENDING_KEY, STALE_AFTER_INTERVALS } from '../src';
 
 const INTERVAL_SEC = 5;
 const T0 = 1_700_000_000_000;
@@ -188,5 +188,27 @@ describe('chat server registry', () => {
     assert.deepEqual(await env.redis.hkeys(RedisKeys.chatServers), ['chat1']);
     assert.equal(await env.redis.hexists(PENDING_KEY, 'ghost'), 0);
     assert.deepEqual((await registry.list()).map((v) => v.server.id), ['chat1']);
+  });
+
+  it('keeps every script and MULTI to one Redis Cluster hash slot', async () => {
+    assert.equal(keySlot(RedisKeys.chatServers), keySlot(PENDING_KEY));
+    assert.equal(keySlot(RedisKeys.fileServers), keySlot(FILE_PENDING_KEY));
+    const watch = watchScriptKeys(env.redisPrefix);
+    try {
+      await registry.report(addr('chat1'), 0, false);
+      await env.redis.hset(RedisKeys.route(1), { server: 'chat1' });
+      assert.deepEqual(await registry.choose(1).then((p) => [p?.record.server.id, p?.sticky]), ['chat1', true], 'sticky without reading the route in the script');
+      await registry.choose(2);
+      await registry.prune();
+      const files = new FileServerRegistry(env.redis, { reportIntervalSec: INTERVAL_SEC, now: () => clock });
+      await files.report({ id: 'file1', host: '127.0.0.1', tcpPort: 9100 }, 0, false);
+      await files.choose();
+      await files.prune();
+      assert.ok(watch.calls.length >= 5, `only ${watch.calls.length} script calls seen`);
+      for (const keys of watch.calls) assert.equal(new Set(keys.map(keySlot)).size, 1, `keys in different slots: ${keys.join(' ')}`);
+    } finally {
+      watch.stop();
+      await env.redis.del(RedisKeys.fileServers, FILE_PENDING_KEY);
+    }
   });
 });

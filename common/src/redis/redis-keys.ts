@@ -1,16 +1,17 @@
 /**
  * Redis keys more than one server reads or writes. Keys are relative to the configured key prefix
- * (ioredis adds it). A server's private keys are defined beside the code that uses them.
+ * (ioredis adds it). A server's private keys are defined beside the code that uses them. Keys that a
+ * script or MULTI uses together share a hash tag (`{…}`), so they work on Redis Cluster.
  */
 export const RedisKeys = {
   /** Login token of a user: string, TTL = status.token_ttl_sec. Written by status-server, read by chat servers. */
   token: (uid: number): string => `token:${uid}`,
   /** Where a user is connected: hash { server, session }, refreshed by activity, removed on close. */
   route: (uid: number): string => `route:${uid}`,
-  /** Live chat servers: hash id → JSON ChatServerRecord. Written by status-server. */
-  chatServers: 'chat-servers',
+  /** Live chat servers: hash id → JSON ChatServerRecord. Written by status-server (tagged: its pending counts go with it). */
+  chatServers: '{chat-servers}',
   /** Live file servers: hash id → JSON FileServerRecord. Written by status-server. */
-  fileServers: 'file-servers',
+  fileServers: '{file-servers}',
 } as const;
 
 /**
