@@ -16,6 +16,7 @@ export * from './chunk-codec';
 export * from './file-schemas';
 export * from './file-codec';
 export * from './chat-client';
+export * from './send-retry';
 export * from './transfer-progress';
 export * from './file-hash';
 export * from './file-writes';
