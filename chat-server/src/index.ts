@@ -44,13 +44,19 @@ const PEER_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 /** How long shutdown waits for clients to close after the last frames went out. */
 const CLOSE_WAIT_MS = 1000;
 
+/** Seams for tests that must order events a real cluster would only hit by chance. */
+export interface ChatServerTestHooks {
+  /** After a login's first token check, before its route claim. */
+  afterTokenCheck?: (uid: number) => Promise<void>;
+}
+
 /**
  * A chat server: the TCP sessions of its clients, their requests (friends, messages, sync), the
  * ChatPeer gRPC service for the other chat servers, the ChatApi service for the gate's REST API,
  * and load reports to the status-server.
  * See docs/chat-server.md.
  */
-export async function startChatServer(ctx: ServerContext): Promise<RunningServer> {
+export async function startChatServer(ctx: ServerContext, testHooks: ChatServerTestHooks = {}): Promise<RunningServer> {
   const { config, logger, id } = ctx;
   const instance = chatInstance(config, id);
   const { heartbeatSec } = config.chat;
@@ -99,7 +105,7 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
     logger,
   });
   let draining = false;
-  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, logger, accepting: () => !draining });
+  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, logger, accepting: () => !draining, afterTokenCheck: testHooks.afterTokenCheck });
 
   const scheduler = new WriteScheduler();
   const handlers: ConnectionHandlers = {
