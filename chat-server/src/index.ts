@@ -21,6 +21,7 @@ import { createProfileHandlers } from './profile';
 import { HeartbeatSweeper } from './session/heartbeat-sweeper';
 import { LoadReporter } from './cluster/load-reporter';
 import { LoginHandler } from './session/login-handler';
+import { ConnectionAdmission, refuseSocket } from './session/connection-admission';
 import { MessageCommitter } from './messaging/message-committer';
 import { MessageService, pushCommitted } from './messaging/message-service';
 import { addPeerService } from './cluster/peer-service';
@@ -108,10 +109,13 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, logger, accepting: () => !draining, afterTokenCheck: testHooks.afterTokenCheck });
 
   const scheduler = new WriteScheduler();
+  const admission = new ConnectionAdmission({ maxConnections: config.chat.maxConnections, maxUnauthenticatedPerIp: config.chat.maxUnauthenticatedPerIp });
   const handlers: ConnectionHandlers = {
     login: login.login,
     dispatch: router.dispatch,
+    loggedIn: (conn) => admission.leave(conn),
     closed: (conn) => {
+      admission.leave(conn);
       registry.remove(conn);
       if (conn.sessionId === '' || draining) return; // shutdown releases routes in one go
       const { uid, sessionId } = conn;
@@ -122,6 +126,8 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   };
   const connectionOptions = {
     maxFrameBytes: config.chat.maxFrameBytes,
+    preLoginMaxFrameBytes: config.chat.preloginMaxFrameBytes,
+    loginTimeoutMs: config.chat.loginTimeoutMs,
     maxBufferedBytes: MAX_BUFFERED_BYTES,
     maxQueuedDuringLogin: 64,
     maxInFlight: 256,
@@ -141,7 +147,15 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
       socket.destroy();
       return;
     }
-    registry.add(new ClientConnection(socket, connectionOptions));
+    const verdict = admission.check(registry.size, socket.remoteAddress);
+    if ('refusal' in verdict) {
+      logger.debug({ remote: socket.remoteAddress, code: verdict.refusal.code }, 'connection refused');
+      refuseSocket(socket, verdict.refusal);
+      return;
+    }
+    const conn = new ClientConnection(socket, connectionOptions);
+    registry.add(conn);
+    admission.enter(conn, verdict.key);
   }, logger);
   let tcpPort: number;
   try {

@@ -12,6 +12,13 @@ export interface TlvDecoderOptions {
 
 type ReadState = 'header' | 'body' | 'failed';
 
+function checkedLimit(maxBodyBytes: number): number {
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0 || maxBodyBytes > MAX_LENGTH_FIELD) {
+    throw new RangeError(`maxBodyBytes must be an integer in 0..${MAX_LENGTH_FIELD}, got ${maxBodyBytes}`);
+  }
+  return maxBodyBytes;
+}
+
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -23,7 +30,7 @@ const EMPTY = Buffer.alloc(0);
  * When a whole frame sits inside one chunk, its body is a view of that chunk (no copy).
  */
 export class TlvDecoder {
-  readonly maxBodyBytes: number;
+  private maxBody: number;
 
   private state: ReadState = 'header';
   private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
@@ -35,12 +42,21 @@ export class TlvDecoder {
   private readonly allocate: ((id: number, length: number) => Buffer) | undefined;
 
   constructor(options: TlvDecoderOptions) {
-    const { maxBodyBytes } = options;
     this.allocate = options.allocate;
-    if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0 || maxBodyBytes > MAX_LENGTH_FIELD) {
-      throw new RangeError(`maxBodyBytes must be an integer in 0..${MAX_LENGTH_FIELD}, got ${maxBodyBytes}`);
-    }
-    this.maxBodyBytes = maxBodyBytes;
+    this.maxBody = checkedLimit(options.maxBodyBytes);
+  }
+
+  /** Largest body length accepted for the next frames. */
+  get maxBodyBytes(): number {
+    return this.maxBody;
+  }
+
+  /**
+   * Changes the limit for frames whose header has not been read yet (a server raises it once the
+   * client has logged in); a body already being read keeps the length it was accepted with.
+   */
+  set maxBodyBytes(value: number) {
+    this.maxBody = checkedLimit(value);
   }
 
   /** Bytes of the current partial frame held by the decoder (never above header + max). */
@@ -95,8 +111,8 @@ export class TlvDecoder {
       length = this.header.readUInt32BE(2);
     }
 
-    if (length > this.maxBodyBytes) {
-      this.fail(new FrameTooLargeError(length, this.maxBodyBytes));
+    if (length > this.maxBody) {
+      this.fail(new FrameTooLargeError(length, this.maxBody));
     }
     if (length === 0) {
       frames.push({ id, body: EMPTY });
