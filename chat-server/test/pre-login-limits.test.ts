@@ -61,6 +61,21 @@ describe('before login', () => {
     ok.destroy();
   });
 
+  it('lets frames pipelined behind a valid LoginReq, in the same write, use the full limit', async () => {
+    const user = await userWithToken(env.pool, env.redis);
+    const raw = await RawSocket.open(port(strict));
+    const big = encodeFrame(MsgId.SearchUserReq, { reqId: 2, query: 'q'.repeat(8000) });
+    raw.write(Buffer.concat([encodeFrame(MsgId.LoginReq, { reqId: 1, uid: user.uid, token: user.token }), big]));
+    assert.equal((await raw.next(0)).id, MsgId.LoginResp);
+    const answer = await raw.next(1);
+    assert.equal(answer.id === MsgId.Error ? answer.msg.code : answer.id, 'VALIDATION_FAILED', 'a schema error, not FRAME_TOO_LARGE');
+    // An invalid LoginReq does not raise it.
+    const bad = await RawSocket.open(port(strict));
+    bad.write(Buffer.concat([encodeFrame(MsgId.LoginReq, { reqId: 1, uid: -1, token: 'x' }), big]));
+    assert.equal(await bad.closedWith(), 'FRAME_TOO_LARGE');
+    raw.destroy();
+  });
+
   it('closes a connection with no LoginReq by the deadline, however it trickles bytes', async () => {
     const started = Date.now();
     const silent = await RawSocket.open(port(strict));

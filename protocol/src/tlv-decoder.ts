@@ -8,6 +8,11 @@ export interface TlvDecoderOptions {
   maxBodyBytes: number;
   /** Where the body of a frame spanning several chunks goes (default Buffer.allocUnsafe); a BufferPool for file chunks. */
   allocate?: (id: number, length: number) => Buffer;
+  /**
+   * Called as each frame completes, before the next header is read: a limit changed here (e.g. by
+   * a server once the first frame is a valid LoginReq) applies to the very next frame of the chunk.
+   */
+  onFrame?: (frame: Frame) => void;
 }
 
 type ReadState = 'header' | 'body' | 'failed';
@@ -40,9 +45,11 @@ export class TlvDecoder {
   private bodyFilled = 0;
   private failure: ProtocolError | undefined;
   private readonly allocate: ((id: number, length: number) => Buffer) | undefined;
+  private readonly onFrame: ((frame: Frame) => void) | undefined;
 
   constructor(options: TlvDecoderOptions) {
     this.allocate = options.allocate;
+    this.onFrame = options.onFrame;
     this.maxBody = checkedLimit(options.maxBodyBytes);
   }
 
@@ -115,11 +122,11 @@ export class TlvDecoder {
       this.fail(new FrameTooLargeError(length, this.maxBody));
     }
     if (length === 0) {
-      frames.push({ id, body: EMPTY });
+      this.complete(frames, { id, body: EMPTY });
       return offset;
     }
     if (input.length - offset >= length) {
-      frames.push({ id, body: input.subarray(offset, offset + length) });
+      this.complete(frames, { id, body: input.subarray(offset, offset + length) });
       return offset + length;
     }
     this.frameId = id;
@@ -134,12 +141,18 @@ export class TlvDecoder {
     input.copy(this.body, this.bodyFilled, offset, offset + take);
     this.bodyFilled += take;
     if (this.bodyFilled === this.body.length) {
-      frames.push({ id: this.frameId, body: this.body });
+      const frame = { id: this.frameId, body: this.body };
       this.body = EMPTY;
       this.bodyFilled = 0;
       this.state = 'header';
+      this.complete(frames, frame);
     }
     return offset + take;
+  }
+
+  private complete(frames: Frame[], frame: Frame): void {
+    frames.push(frame);
+    this.onFrame?.(frame);
   }
 
   private fail(error: ProtocolError): never {

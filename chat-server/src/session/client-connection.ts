@@ -86,7 +86,7 @@ export class ClientConnection implements RequestContext {
     private readonly options: ConnectionOptions,
   ) {
     // Small frames until the first one is a valid LoginReq: a stranger cannot make us buffer 1 MiB.
-    this.decoder = new TlvDecoder({ maxBodyBytes: Math.min(options.preLoginMaxFrameBytes, options.maxFrameBytes) });
+    this.decoder = new TlvDecoder({ maxBodyBytes: Math.min(options.preLoginMaxFrameBytes, options.maxFrameBytes), onFrame: this.raiseLimitAfterLogin });
     // Counted from accept: bytes trickled in (which keep the heartbeat sweep away) do not extend it.
     this.loginTimer = setTimeout(() => this.onLoginTimeout(), options.loginTimeoutMs);
     this.loginTimer.unref();
@@ -260,7 +260,6 @@ export class ClientConnection implements RequestContext {
     const message = this.decode(frame);
     if (!message || message.id !== MsgId.LoginReq) return;
     this.clearLoginTimer();
-    this.decoder.maxBodyBytes = this.options.maxFrameBytes;
     this.state = 'logging-in';
     this.requestStarted();
     this.options.handlers
@@ -310,6 +309,20 @@ export class ClientConnection implements RequestContext {
     const body = err instanceof ProtocolError ? err.toErrorBody() : { code: 'MALFORMED_FRAME' as const, message: 'The frame could not be decoded' };
     this.closeWithError(body);
   }
+
+  /**
+   * Runs as the decoder completes each frame, before it reads the next header: once a frame is a
+   * valid LoginReq, frames pipelined behind it (even in the same chunk) may use the full limit.
+   */
+  private readonly raiseLimitAfterLogin = (frame: Frame): void => {
+    if (this.decoder.maxBodyBytes === this.options.maxFrameBytes || this.state !== 'login' || frame.id !== MsgId.LoginReq) return;
+    try {
+      decodeClientMessage(frame);
+    } catch {
+      return; // answered when the frame is handled
+    }
+    this.decoder.maxBodyBytes = this.options.maxFrameBytes;
+  };
 
   private onLoginTimeout(): void {
     this.loginTimer = undefined;
