@@ -22,6 +22,7 @@ import { createGroupHandlers } from './groups';
 import { createProfileHandlers } from './profile';
 import { HeartbeatSweeper } from './session/heartbeat-sweeper';
 import { LoginHandler } from './session/login-handler';
+import { ConnectionAdmission, refuseSocket } from './session/connection-admission';
 import { MessageCommitter } from './messaging/message-committer';
 import { MessageService, pushCommitted } from './messaging/message-service';
 import { addPeerService } from './cluster/peer-service';
@@ -44,13 +45,19 @@ const PEER_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 /** How long shutdown waits for clients to close after the last frames went out. */
 const CLOSE_WAIT_MS = 1000;
 
+/** Seams for tests that must order events a real cluster would only hit by chance. */
+export interface ChatServerTestHooks {
+  /** After a login's first token check, before its route claim. */
+  afterTokenCheck?: (uid: number) => Promise<void>;
+}
+
 /**
  * A chat server: the TCP sessions of its clients, their requests (friends, messages, sync), the
  * ChatPeer gRPC service for the other chat servers, the ChatApi service for the gate's REST API,
  * and load reports to the status-server.
  * See docs/chat-server.md.
  */
-export async function startChatServer(ctx: ServerContext): Promise<RunningServer> {
+export async function startChatServer(ctx: ServerContext, testHooks: ChatServerTestHooks = {}): Promise<RunningServer> {
   const { config, logger, id } = ctx;
   const instance = chatInstance(config, id);
   const { heartbeatSec } = config.chat;
@@ -99,13 +106,16 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
     logger,
   });
   let draining = false;
-  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, logger, accepting: () => !draining });
+  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, logger, accepting: () => !draining, afterTokenCheck: testHooks.afterTokenCheck });
 
   const scheduler = new WriteScheduler();
+  const admission = new ConnectionAdmission({ maxConnections: config.chat.maxConnections, maxUnauthenticatedPerIp: config.chat.maxUnauthenticatedPerIp });
   const handlers: ConnectionHandlers = {
     login: login.login,
     dispatch: router.dispatch,
+    loggedIn: (conn) => admission.leave(conn),
     closed: (conn) => {
+      admission.leave(conn);
       registry.remove(conn);
       if (conn.sessionId === '' || draining) return; // shutdown releases routes in one go
       const { uid, sessionId } = conn;
@@ -116,6 +126,8 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
   };
   const connectionOptions = {
     maxFrameBytes: config.chat.maxFrameBytes,
+    preLoginMaxFrameBytes: config.chat.preloginMaxFrameBytes,
+    loginTimeoutMs: config.chat.loginTimeoutMs,
     maxBufferedBytes: MAX_BUFFERED_BYTES,
     maxQueuedDuringLogin: 64,
     maxInFlight: 256,
@@ -135,7 +147,15 @@ export async function startChatServer(ctx: ServerContext): Promise<RunningServer
       socket.destroy();
       return;
     }
-    registry.add(new ClientConnection(socket, connectionOptions));
+    const verdict = admission.check(registry.size, socket.remoteAddress);
+    if ('refusal' in verdict) {
+      logger.debug({ remote: socket.remoteAddress, code: verdict.refusal.code }, 'connection refused');
+      refuseSocket(socket, verdict.refusal);
+      return;
+    }
+    const conn = new ClientConnection(socket, connectionOptions);
+    registry.add(conn);
+    admission.enter(conn, verdict.key);
   }, logger);
   let tcpPort: number;
   try {

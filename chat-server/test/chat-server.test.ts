@@ -106,8 +106,14 @@ describe('chat server (in-process)', () => {
     reader.ackDelivered(conv, 3);
     reader.ackDelivered(conv, 2);
     const outsider = await connect(c);
+    const outsiderErrors: unknown[] = [];
+    outsider.on('push', (...[id, msg]) => {
+      if (id === MsgId.Error) outsiderErrors.push(msg);
+    });
     outsider.ackDelivered(conv, 4);
+    outsider.ackDelivered(conv + 100000, 1);
     await outsider.ping();
+    assert.deepEqual(outsiderErrors, [], 'a DeliveredAck for a foreign or unknown conversation is ignored, with no Error (docs/protocol.md)');
     const acked = async () => {
       const [rows] = await env.pool.query<RowDataPacket[]>('SELECT user_id, acked_seq FROM conversation_members WHERE conversation_id = ? ORDER BY user_id', [conv]);
       return rows.map((r) => [Number(r.user_id), Number(r.acked_seq)]);

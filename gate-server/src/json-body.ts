@@ -8,6 +8,7 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import { ParleyError } from '@parley/common';
+import { findLoneSurrogate, mayHoldSurrogateEscape } from '@parley/protocol';
 
 /** Requests whose body has been read (or refused), so a second reader on the route skips them. */
 const handled = new WeakSet<Request>();
@@ -47,11 +48,18 @@ function parse(bytes: Buffer): unknown {
   const trimmed = text.trimStart();
   if (trimmed === '') return {};
   if (trimmed[0] !== '{' && trimmed[0] !== '[') throw new ParleyError('BAD_REQUEST', 'The request body is not valid JSON');
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     throw new ParleyError('BAD_REQUEST', 'The request body is not valid JSON');
   }
+  // A `\uD800` escape is valid JSON but no text: storing it would alter it.
+  const path = mayHoldSurrogateEscape(text) ? findLoneSurrogate(value) : undefined;
+  if (path !== undefined) {
+    throw new ParleyError('BAD_REQUEST', 'The request body holds a lone surrogate (an unpaired \\uD800–\\uDFFF escape)', { details: { field: path || 'body' } });
+  }
+  return value;
 }
 
 /** Passes `err` on with `Connection: close`: the unread rest of the body goes with the connection. */

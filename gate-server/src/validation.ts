@@ -48,7 +48,7 @@ export const passwordField = text()
 export const nicknameField = text()
   .trim()
   .max(NICKNAME_MAX_LENGTH, { error: `must be at most ${NICKNAME_MAX_LENGTH} characters` })
-  .regex(/^[^\p{Cc}]*$/u, { error: 'must not contain control characters' });
+  .regex(/^[^\p{Cc}\p{Cf}]*$/u, { error: 'must not contain control or format characters' });
 
 export const schemas = {
   verifyCode: z.object({

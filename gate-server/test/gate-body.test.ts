@@ -135,3 +135,27 @@ describe('Content-Encoding', () => {
     expectError(await request(gate.url, 'POST', '/api/login', '{}', { 'content-type': 'application/json; charset="UTF-8"' }), 400, 'VALIDATION_FAILED');
   });
 });
+
+describe('text that would be stored altered (issue 11 item 14)', () => {
+  test('a lone surrogate escape anywhere in a body is 400 BAD_REQUEST; a pair is fine', async () => {
+    const lone = '{"account":"ab\\uD800cd","password":"Whatever-123"}';
+    const error = expectError(await request(gate.url, 'POST', '/api/login', lone, { 'content-type': 'application/json' }), 400, 'BAD_REQUEST');
+    assert.match(error.message, /lone surrogate/);
+    assert.deepEqual(error.details, { field: 'account' });
+    const inKey = '{"x\\uDC00":1,"account":"a","password":"b"}';
+    expectError(await request(gate.url, 'POST', '/api/login', inKey, { 'content-type': 'application/json' }), 400, 'BAD_REQUEST');
+    const nested = '{"email":"a@b.test","code":"123456","name":"abc","password":"p","nickname":"x\\udfff"}';
+    expectError(await request(gate.url, 'POST', '/api/register', nested, { 'content-type': 'application/json' }), 400, 'BAD_REQUEST');
+    // An escaped pair is one character, and escaped backslashes are not escapes.
+    const pair = '{"account":"nobody\\uD83C\\uDF37","password":"x\\\\uD800"}';
+    expectError(await request(gate.url, 'POST', '/api/login', pair, { 'content-type': 'application/json' }), 401, 'INVALID_CREDENTIALS');
+  });
+
+  test('register refuses nicknames with format characters (bidi overrides, zero-width) as VALIDATION_FAILED', async () => {
+    for (const nickname of ['\u202Eevil', 'a\u200Bb', 'x\u2066y', 'b\uFEFFom', 'soft\u00ADhyphen']) {
+      const res = await request(gate.url, 'POST', '/api/register', { email: 'fmt@example.test', code: '123456', name: 'fmt_user', password: 'correct-Horse-7', nickname }, { 'content-type': 'application/json' });
+      const error = expectError(res, 400, 'VALIDATION_FAILED');
+      assert.deepEqual((error.details as { field: string }[]).map((d) => d.field), ['nickname'], JSON.stringify(nickname));
+    }
+  });
+});

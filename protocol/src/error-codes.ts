@@ -41,6 +41,9 @@ export const ErrorCodes = {
   UNKNOWN_MESSAGE: { httpStatus: 400, message: 'Unknown message id' },
   LOGIN_REQUIRED: { httpStatus: 401, message: 'The first frame must be Login' },
   ALREADY_LOGGED_IN: { httpStatus: 409, message: 'This connection is already logged in' },
+  LOGIN_TIMEOUT: { httpStatus: 408, message: 'No valid LoginReq arrived in time after connecting' },
+  SERVER_FULL: { httpStatus: 503, message: 'This chat server has no room for another connection; log in again at the gate' },
+  TOO_MANY_CONNECTIONS: { httpStatus: 429, message: 'Too many connections from this address are not logged in yet' },
   REQUEST_NOT_PENDING: { httpStatus: 409, message: 'That friend request has already been answered' },
 
   GROUP_FULL: { httpStatus: 409, message: 'The group has reached its member limit' },

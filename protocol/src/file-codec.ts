@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { decodeChunkBody } from './chunk-codec';
 import { parseBody } from './frame-body';
+import { findLoneSurrogate, LONE_SURROGATE_MESSAGE } from './well-formed';
 import type { Frame } from './frame-body';
 import {
   BinaryMsgIds,
@@ -35,6 +36,10 @@ function decodeWith(table: SchemaTable, frame: Frame): { id: number; msg: unknow
     data = chunk.data;
   } else {
     value = parseBody(frame);
+  }
+  const loneSurrogate = findLoneSurrogate(value);
+  if (loneSurrogate !== undefined) {
+    throw new ValidationError(describeMsgId(frame.id), [{ path: loneSurrogate, message: LONE_SURROGATE_MESSAGE }], recoverReqId(value));
   }
   const result = schema.safeParse(value);
   if (!result.success) {

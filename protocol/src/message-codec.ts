@@ -15,6 +15,7 @@ import { UnknownMessageError, ValidationError } from './protocol-errors';
 import type { IssueSummary } from './protocol-errors';
 import { MAX_REQ_ID } from './protocol-limits';
 import { encodeFrame } from './tlv-encoder';
+import { findLoneSurrogate, LONE_SURROGATE_MESSAGE, mayHoldSurrogateEscape } from './well-formed';
 
 /** Error details go back on the wire; a hostile message must not make them large. */
 const MAX_REPORTED_ISSUES = 10;
@@ -51,6 +52,12 @@ function decodeWith(table: SchemaTable, frame: Frame): { id: number; msg: unknow
     throw new UnknownMessageError(frame.id);
   }
   const value = parseBody(frame);
+  if (mayHoldSurrogateEscape(frame.body)) {
+    const path = findLoneSurrogate(value);
+    if (path !== undefined) {
+      throw new ValidationError(describeMsgId(frame.id), [{ path, message: LONE_SURROGATE_MESSAGE }], recoverReqId(value));
+    }
+  }
   const result = schema.safeParse(value);
   if (!result.success) {
     throw new ValidationError(describeMsgId(frame.id), summariseIssues(result.error.issues), recoverReqId(value));

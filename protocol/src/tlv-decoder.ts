@@ -8,9 +8,21 @@ export interface TlvDecoderOptions {
   maxBodyBytes: number;
   /** Where the body of a frame spanning several chunks goes (default Buffer.allocUnsafe); a BufferPool for file chunks. */
   allocate?: (id: number, length: number) => Buffer;
+  /**
+   * Called as each frame completes, before the next header is read: a limit changed here (e.g. by
+   * a server once the first frame is a valid LoginReq) applies to the very next frame of the chunk.
+   */
+  onFrame?: (frame: Frame) => void;
 }
 
 type ReadState = 'header' | 'body' | 'failed';
+
+function checkedLimit(maxBodyBytes: number): number {
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0 || maxBodyBytes > MAX_LENGTH_FIELD) {
+    throw new RangeError(`maxBodyBytes must be an integer in 0..${MAX_LENGTH_FIELD}, got ${maxBodyBytes}`);
+  }
+  return maxBodyBytes;
+}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -23,7 +35,7 @@ const EMPTY = Buffer.alloc(0);
  * When a whole frame sits inside one chunk, its body is a view of that chunk (no copy).
  */
 export class TlvDecoder {
-  readonly maxBodyBytes: number;
+  private maxBody: number;
 
   private state: ReadState = 'header';
   private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
@@ -33,14 +45,25 @@ export class TlvDecoder {
   private bodyFilled = 0;
   private failure: ProtocolError | undefined;
   private readonly allocate: ((id: number, length: number) => Buffer) | undefined;
+  private readonly onFrame: ((frame: Frame) => void) | undefined;
 
   constructor(options: TlvDecoderOptions) {
-    const { maxBodyBytes } = options;
     this.allocate = options.allocate;
-    if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 0 || maxBodyBytes > MAX_LENGTH_FIELD) {
-      throw new RangeError(`maxBodyBytes must be an integer in 0..${MAX_LENGTH_FIELD}, got ${maxBodyBytes}`);
-    }
-    this.maxBodyBytes = maxBodyBytes;
+    this.onFrame = options.onFrame;
+    this.maxBody = checkedLimit(options.maxBodyBytes);
+  }
+
+  /** Largest body length accepted for the next frames. */
+  get maxBodyBytes(): number {
+    return this.maxBody;
+  }
+
+  /**
+   * Changes the limit for frames whose header has not been read yet (a server raises it once the
+   * client has logged in); a body already being read keeps the length it was accepted with.
+   */
+  set maxBodyBytes(value: number) {
+    this.maxBody = checkedLimit(value);
   }
 
   /** Bytes of the current partial frame held by the decoder (never above header + max). */
@@ -95,15 +118,15 @@ export class TlvDecoder {
       length = this.header.readUInt32BE(2);
     }
 
-    if (length > this.maxBodyBytes) {
-      this.fail(new FrameTooLargeError(length, this.maxBodyBytes));
+    if (length > this.maxBody) {
+      this.fail(new FrameTooLargeError(length, this.maxBody));
     }
     if (length === 0) {
-      frames.push({ id, body: EMPTY });
+      this.complete(frames, { id, body: EMPTY });
       return offset;
     }
     if (input.length - offset >= length) {
-      frames.push({ id, body: input.subarray(offset, offset + length) });
+      this.complete(frames, { id, body: input.subarray(offset, offset + length) });
       return offset + length;
     }
     this.frameId = id;
@@ -118,12 +141,18 @@ export class TlvDecoder {
     input.copy(this.body, this.bodyFilled, offset, offset + take);
     this.bodyFilled += take;
     if (this.bodyFilled === this.body.length) {
-      frames.push({ id: this.frameId, body: this.body });
+      const frame = { id: this.frameId, body: this.body };
       this.body = EMPTY;
       this.bodyFilled = 0;
       this.state = 'header';
+      this.complete(frames, frame);
     }
     return offset + take;
+  }
+
+  private complete(frames: Frame[], frame: Frame): void {
+    frames.push(frame);
+    this.onFrame?.(frame);
   }
 
   private fail(error: ProtocolError): never {

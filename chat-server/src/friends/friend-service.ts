@@ -184,8 +184,8 @@ export class FriendService {
   }
 
   /**
-   * The addressee `uid` accepts or declines request `requestId`. NOT_FOUND for an unknown id,
-   * FORBIDDEN when `uid` is not the addressee. Repeating the same answer is harmless (accepting
+   * The addressee `uid` accepts or declines request `requestId`. NOT_FOUND for an unknown id and
+   * (the same answer, so ids cannot be probed) for a request addressed to someone else. Repeating the same answer is harmless (accepting
    * again while friends, declining again); any other answer to a request that is no longer
    * pending is REQUEST_NOT_PENDING.
    */
@@ -193,10 +193,10 @@ export class FriendService {
     return withTransaction(
       this.pool,
       async (conn) => {
-        const [found] = await conn.query<RequestRow[]>('SELECT id, from_uid, to_uid FROM friend_requests WHERE id = ?', [requestId]);
+        // Someone else's request is answered exactly like one that does not exist: no oracle for ids.
+        const [found] = await conn.query<RequestRow[]>('SELECT id, from_uid, to_uid FROM friend_requests WHERE id = ? AND to_uid = ?', [requestId, uid]);
         const peek = found[0];
         if (peek === undefined) throw new ParleyError('NOT_FOUND', 'No such friend request');
-        if (Number(peek.to_uid) !== uid) throw new ParleyError('FORBIDDEN', 'Only the addressee may answer a friend request');
         const fromUid = Number(peek.from_uid);
         const users = await lockUserPair(conn, fromUid, uid);
         const from = lockedUser(users, fromUid);

@@ -31,10 +31,16 @@ export interface ConnectionHandlers {
   dispatch(conn: ClientConnection, message: ClientMessage): void;
   /** The socket closed; called once. */
   closed(conn: ClientConnection): void;
+  /** The login completed (the connection is now active); called at most once. */
+  loggedIn?(conn: ClientConnection): void;
 }
 
 export interface ConnectionOptions {
   maxFrameBytes: number;
+  /** Frame limit until the first frame is a valid LoginReq (at most maxFrameBytes). */
+  preLoginMaxFrameBytes: number;
+  /** A connection without a valid LoginReq this long after accept is closed with LOGIN_TIMEOUT. */
+  loginTimeoutMs: number;
   /** Output buffered for a client that does not read; beyond this the connection is dropped. */
   maxBufferedBytes: number;
   /** Frames a client may send while its login is still being checked. */
@@ -72,12 +78,18 @@ export class ClientConnection implements RequestContext {
   private paused = false;
   private readingStopped = false;
   private queued: Frame[] = [];
+  private queuedBytes = 0;
+  private loginTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: Socket,
     private readonly options: ConnectionOptions,
   ) {
-    this.decoder = new TlvDecoder({ maxBodyBytes: options.maxFrameBytes });
+    // Small frames until the first one is a valid LoginReq: a stranger cannot make us buffer 1 MiB.
+    this.decoder = new TlvDecoder({ maxBodyBytes: Math.min(options.preLoginMaxFrameBytes, options.maxFrameBytes), onFrame: this.raiseLimitAfterLogin });
+    // Counted from accept: bytes trickled in (which keep the heartbeat sweep away) do not extend it.
+    this.loginTimer = setTimeout(() => this.onLoginTimeout(), options.loginTimeoutMs);
+    this.loginTimer.unref();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => options.logger.debug({ err: err.message, conn: this.connId }, 'socket error'));
@@ -137,6 +149,7 @@ export class ClientConnection implements RequestContext {
     this.state = 'closing';
     this.closingSince = Date.now();
     this.queued = [];
+    this.queuedBytes = 0;
     this.flushWrites();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
@@ -221,7 +234,8 @@ export class ClientConnection implements RequestContext {
         this.onFirstFrame(frame);
         return;
       case 'logging-in':
-        if (this.queued.length >= this.options.maxQueuedDuringLogin) {
+        this.queuedBytes += frame.body.length;
+        if (this.queued.length >= this.options.maxQueuedDuringLogin || this.queuedBytes > this.options.maxFrameBytes) {
           this.closeWithError({ code: 'RATE_LIMITED', message: 'Too many frames before the login completed' });
           return;
         }
@@ -245,6 +259,7 @@ export class ClientConnection implements RequestContext {
     }
     const message = this.decode(frame);
     if (!message || message.id !== MsgId.LoginReq) return;
+    this.clearLoginTimer();
     this.state = 'logging-in';
     this.requestStarted();
     this.options.handlers
@@ -253,8 +268,10 @@ export class ClientConnection implements RequestContext {
         (ok) => {
           if (!ok || this.state !== 'logging-in') return;
           this.state = 'active';
+          this.options.handlers.loggedIn?.(this);
           const queued = this.queued;
           this.queued = [];
+          this.queuedBytes = 0;
           for (const f of queued) {
             if (this.state !== 'active') break;
             this.onFrame(f);
@@ -293,7 +310,34 @@ export class ClientConnection implements RequestContext {
     this.closeWithError(body);
   }
 
+  /**
+   * Runs as the decoder completes each frame, before it reads the next header: once a frame is a
+   * valid LoginReq, frames pipelined behind it (even in the same chunk) may use the full limit.
+   */
+  private readonly raiseLimitAfterLogin = (frame: Frame): void => {
+    if (this.decoder.maxBodyBytes === this.options.maxFrameBytes || this.state !== 'login' || frame.id !== MsgId.LoginReq) return;
+    try {
+      decodeClientMessage(frame);
+    } catch {
+      return; // answered when the frame is handled
+    }
+    this.decoder.maxBodyBytes = this.options.maxFrameBytes;
+  };
+
+  private onLoginTimeout(): void {
+    this.loginTimer = undefined;
+    if (this.state !== 'login') return;
+    this.closeWithError({ code: 'LOGIN_TIMEOUT', message: `No valid LoginReq within ${this.options.loginTimeoutMs} ms of connecting` });
+  }
+
+  private clearLoginTimer(): void {
+    if (this.loginTimer === undefined) return;
+    clearTimeout(this.loginTimer);
+    this.loginTimer = undefined;
+  }
+
   private onClose(): void {
+    this.clearLoginTimer();
     this.state = 'closed';
     this.queued = [];
     this.options.handlers.closed(this);

@@ -16,7 +16,11 @@ export interface LoginDeps {
   logger: Logger;
   /** False once the server is draining: no new session may start. */
   accepting: () => boolean;
+  /** Tests only: runs after the first token check, to order a token revocation against a login. */
+  afterTokenCheck?: (uid: number) => Promise<void>;
 }
+
+const TOKEN_INVALID = { code: 'TOKEN_INVALID', message: 'The login token is invalid or has expired' } as const;
 
 /** 12 characters of base64url: unique enough to tell two sessions of one user apart. */
 export function newSessionId(): string {
@@ -30,8 +34,9 @@ export function kickConnection(conn: ClientConnection, reason: string = KickReas
 
 /**
  * LoginReq: checks the token in Redis, makes this connection the user's only session in the
- * cluster (kicking an older one here or, through its route, on another chat server) and answers
- * LoginResp once the route points here, so anything sent to the user from then on finds it.
+ * cluster (kicking an older one here or, through its route, on another chat server), checks the
+ * token again once the route points here (a reset that revoked it in between kicked the old
+ * route, not us) and answers LoginResp, so anything sent to the user from then on finds it.
  */
 export class LoginHandler {
   constructor(private readonly deps: LoginDeps) {}
@@ -53,9 +58,10 @@ export class LoginHandler {
     }
     if (!valid) {
       deps.logger.info({ uid: req.uid, remote: conn.remote, event: 'login_refused' }, 'login refused: bad token');
-      conn.closeWithError({ reqId: req.reqId, code: 'TOKEN_INVALID', message: 'The login token is invalid or has expired' });
+      conn.closeWithError({ reqId: req.reqId, ...TOKEN_INVALID });
       return false;
     }
+    if (deps.afterTokenCheck) await deps.afterTokenCheck(req.uid);
 
     const sessionId = newSessionId();
     conn.bindSession(req.uid, sessionId, deps.serverId);
@@ -82,7 +88,22 @@ export class LoginHandler {
         (err: unknown) => deps.logger.warn({ uid: req.uid, server, err: toParleyError(err).message }, 'remote kick failed'),
       );
     }
+    // A password reset (or logout) that revoked the token after the first check kicked whatever the
+    // route named then, not us: check again now that the route names us. Its kick, or this check, ends us.
+    let stillValid: boolean;
+    try {
+      stillValid = await validateToken(deps.redis, req.uid, req.token);
+    } catch (err) {
+      deps.logger.warn({ err, uid: req.uid }, 'token re-check failed');
+      conn.closeWithError({ reqId: req.reqId, code: 'UNAVAILABLE', message: 'Login is unavailable; retry later' });
+      return false;
+    }
     if (conn.state !== 'logging-in') return false;
+    if (!stillValid) {
+      deps.logger.info({ uid: req.uid, remote: conn.remote, event: 'login_refused' }, 'login refused: token revoked during login');
+      conn.closeWithError({ reqId: req.reqId, ...TOKEN_INVALID });
+      return false;
+    }
     conn.send(MsgId.LoginResp, {
       reqId: req.reqId,
       uid: req.uid,

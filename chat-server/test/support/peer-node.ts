@@ -53,6 +53,8 @@ export async function startPeerNode(env: TestEnv, id: string, directory: ChatIns
   const scheduler = new WriteScheduler();
   const options = {
     maxFrameBytes: 1 << 20,
+    preLoginMaxFrameBytes: 4096,
+    loginTimeoutMs: 10_000,
     maxBufferedBytes: 8 << 20,
     maxQueuedDuringLogin: 64,
     maxInFlight: 256,

@@ -72,6 +72,10 @@ export const configSchema = {
   },
   chat: {
     maxFrameBytes: int('Largest TLV frame body a chat server accepts, bytes', { default: 1048576, min: 1024, max: 67108864 }),
+    preloginMaxFrameBytes: int('Largest frame body accepted until the first frame is a valid LoginReq, bytes (at most max_frame_bytes)', { default: 4096, min: 256, max: 1048576 }),
+    loginTimeoutMs: int('A connection with no valid LoginReq this long after it was accepted is closed (LOGIN_TIMEOUT), ms', { default: 10000, min: 100, max: 600000 }),
+    maxConnections: int('Client connections one chat server holds, logged in or not; beyond it SERVER_FULL', { default: 100000, min: 1, max: 10000000 }),
+    maxUnauthenticatedPerIp: int('Connections not logged in yet from one client IP (IPv6: one /64); beyond it TOO_MANY_CONNECTIONS', { default: 32, min: 1, max: 1000000 }),
     heartbeatSec: int('Clients ping every N seconds; silent for 3N = closed', { default: 20, min: 1, max: 600 }),
     commitIntervalMs: int('Group commit: longest wait before a batch of messages is written', { default: 1, min: 0, max: 1000 }),
     commitMaxBatch: int('Group commit: most messages in one write', { default: 2048, min: 1, max: 10000 }),
