@@ -155,10 +155,16 @@ describe('file servers in a cluster', () => {
         return { host: file2.host, port: file2.tcpPort };
       },
     });
+    // file1 is frozen (SIGSTOP) as soon as 2 MiB are through, so the upload cannot finish there before
+    // the SIGTERM is handled, however loaded the machine is; SIGCONT then lets it drain and say Reconnect.
+    const pid = cluster.processes.get('file1')?.child.pid as number;
     const result = await transfers.upload(path, {
       sha256,
       onProgress: (p) => {
-        if (!stopping && p.done >= 2 * MiB) stopping = cluster.stopProcess('file1', 'SIGTERM');
+        if (stopping || p.done < 2 * MiB) return;
+        process.kill(pid, 'SIGSTOP');
+        stopping = cluster.stopProcess('file1', 'SIGTERM');
+        process.kill(pid, 'SIGCONT');
       },
     });
     await transfers.close();

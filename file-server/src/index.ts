@@ -101,6 +101,7 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
     const conns = [...registry.all()];
     for (const conn of conns) {
       if (conn.state === 'active') conn.send(MsgId.Reconnect, { reason: 'server_shutdown' });
+      conn.stopReading();
       downloads.cancelAll(conn);
     }
     // Every upload becomes durable where it stands; clients resume elsewhere.

@@ -63,6 +63,7 @@ export class FileConnection {
   private readonly decoder: TlvDecoder;
   private queued: Frame[] = [];
   private holds = 0;
+  private readingStopped = false;
   private corked = false;
 
   constructor(
@@ -126,7 +127,16 @@ export class FileConnection {
   }
 
   release(): void {
-    if (this.holds > 0 && --this.holds === 0 && this.open) this.socket.resume();
+    if (this.holds > 0 && --this.holds === 0 && this.open && !this.readingStopped) this.socket.resume();
+  }
+
+  /**
+   * Shutdown: nothing more is read, so no chunk that arrives after Reconnect is answered with an
+   * error for an upload that is being closed; the client resumes elsewhere from the durable offset.
+   */
+  stopReading(): void {
+    this.readingStopped = true;
+    this.socket.pause();
   }
 
   /** Writes an optional last frame, ends the socket, and destroys it if the peer lingers. */
@@ -173,7 +183,7 @@ export class FileConnection {
   }
 
   private onData(chunk: Buffer): void {
-    if (!this.open) return;
+    if (!this.open || this.readingStopped) return;
     this.lastActive = Date.now();
     let frames: Frame[];
     try {
