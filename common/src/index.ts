@@ -24,3 +24,5 @@ export * from './server-lifecycle';
 export * from './load-reporter';
 export * from './tcp-listener';
 export * from './net/ip-limit-key';
+export * from './tls/tls-files';
+export * from './tls/dev-ca';
