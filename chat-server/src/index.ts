@@ -2,6 +2,7 @@ import { Server } from '@grpc/grpc-js';
 import {
   bindServer,
   chatInstance,
+  clusterCredentials,
   createMysqlPool,
   createRedis,
   LoadReporter,
@@ -67,9 +68,10 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   // The committer's own connections, one per lane: each batch is a fixed multi-statement sequence.
   const commitPool = createMysqlPool(config.mysql, { multipleStatements: true, connectionLimit: config.chat.commitLanes });
   const redis = createRedis(config.redis, logger);
+  const credentials = clusterCredentials(config.cluster);
   const registry = new SessionRegistry();
   const routes = new RouteStore(redis, id, HeartbeatSweeper.routeTtlMs(heartbeatSec));
-  const peers = new PeerClients({ selfId: id, redis, configured: config.chatServers, logger });
+  const peers = new PeerClients({ selfId: id, redis, configured: config.chatServers, credentials, logger });
   const notifier = new ClusterNotifier({ serverId: id, registry, routes, peers, logger, redis, reportIntervalSec: config.status.reportIntervalSec });
   const committer = new MessageCommitter({
     pool: commitPool,
@@ -141,7 +143,7 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   if (!widenServerFlowControl(grpcServer, PEER_FLOW_CONTROL_WINDOW)) logger.warn('could not widen the gRPC flow-control window');
   addPeerService(grpcServer, registry, logger);
   addApiService(grpcServer, { router, serverId: id, accepting: () => !draining, logger });
-  const grpcPort = await bindServer(grpcServer, instance.bindHost, instance.grpcPort);
+  const grpcPort = await bindServer(grpcServer, instance.grpcBindHost, instance.grpcPort, credentials);
   const listener = new TcpListener((socket) => {
     if (draining) {
       socket.destroy();
@@ -168,8 +170,9 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   const sweeper = new HeartbeatSweeper({ heartbeatSec, registry, routes, logger });
   const reporter = new LoadReporter({
     kind: 'chat',
-    server: { id, host: instance.host, tcpPort, grpcPort },
+    server: { id, host: instance.host, tcpPort, grpcPort, grpcHost: instance.grpcHost },
     status: { host: config.status.host, port: config.status.port },
+    credentials,
     intervalSec: config.status.reportIntervalSec,
     connections: () => registry.sessionCount,
     logger,

@@ -17,6 +17,7 @@ export * from './redis/chat-server-liveness';
 export * from './redis/token-store';
 export * from './grpc/grpc-errors';
 export * from './grpc/grpc-helpers';
+export * from './grpc/cluster-credentials';
 export * from './grpc/proto-loader';
 export * from './grpc/services';
 export * from './grpc/messages';

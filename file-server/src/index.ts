@@ -1,4 +1,4 @@
-import { createMysqlPool, createRedis, fileInstance, LoadReporter, migrate, TcpListener, type RunningServer, type ServerContext } from '@parley/common';
+import { clusterCredentials, createMysqlPool, createRedis, fileInstance, LoadReporter, migrate, TcpListener, type RunningServer, type ServerContext } from '@parley/common';
 import { BufferPool, fileFrameLimit, MsgId } from '@parley/protocol';
 import { DownloadService } from './download/download-service';
 import { ConnectionRegistry } from './session/connection-registry';
@@ -88,6 +88,7 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
     kind: 'file',
     server: { id, host: instance.host, tcpPort },
     status: { host: config.status.host, port: config.status.port },
+    credentials: clusterCredentials(config.cluster),
     intervalSec: config.status.reportIntervalSec,
     connections: () => registry.loggedIn,
     logger,

@@ -11,6 +11,9 @@ export const configSchema = {
   cluster: {
     name: str('Cluster name, shown in logs and the start banner', { default: 'parley' }),
     logLevel: oneOf('pino log level for every server', LOG_LEVELS, 'info'),
+    caFile: str("PEM file of the cluster's CA: every internal gRPC call is mutual TLS under it (docs/security.md)"),
+    certFile: str("PEM certificate of this process, signed by ca_file, for serverAuth and clientAuth; its names must include the address others dial"),
+    keyFile: str('PEM key of cert_file'),
   },
   mysql: {
     host: str('MySQL/MariaDB host'),
@@ -50,7 +53,8 @@ export const configSchema = {
     ehloName: str('Name the verify-server announces in EHLO (a fully qualified host name); empty = the machine name', { default: '' }),
   },
   verify: {
-    host: str('Address the verify-server listens on and others dial', { default: '127.0.0.1' }),
+    host: str('Address others dial for the verify-server (and it listens on, unless bind_host is set)', { default: '127.0.0.1' }),
+    bindHost: str('Address the verify-server listens on when it differs from host (keep it private); empty = host', { default: '' }),
     port: port('verify-server gRPC port (0 = any free port)'),
     codeTtlSec: int('Lifetime of an e-mail code, seconds', { default: 600, min: 30, max: 86400 }),
     resendIntervalSec: int('Minimum gap between two codes to one address, seconds', { default: 60, min: 0, max: 3600 }),
@@ -60,7 +64,8 @@ export const configSchema = {
     dailyFailureLimit: int('Wrong codes per address in any 24 hours, across codes; then CODE_FAILURE_LIMIT', { default: 10, min: 1, max: 1000000 }),
   },
   status: {
-    host: str('Address the status-server listens on and others dial', { default: '127.0.0.1' }),
+    host: str('Address others dial for the status-server (and it listens on, unless bind_host is set)', { default: '127.0.0.1' }),
+    bindHost: str('Address the status-server listens on when it differs from host (keep it private); empty = host', { default: '' }),
     port: port('status-server gRPC port (0 = any free port)'),
     reportIntervalSec: int('How often chat servers report load, seconds; silent for 3 intervals = dropped', { default: 5, min: 1, max: 300 }),
     tokenTtlSec: int('Lifetime of a login token, seconds', { default: 86400, min: 60, max: 2592000 }),
@@ -107,9 +112,11 @@ export const configSchema = {
 /** Keys of one [chat.<id>] section. */
 export const chatInstanceSchema = {
   host: str('Address clients and peers dial for this chat server', { default: '127.0.0.1' }),
-  bindHost: str('Address to listen on', { default: '0.0.0.0' }),
+  bindHost: str('Address the client port listens on', { default: '0.0.0.0' }),
   tcpPort: port('TLV client port (0 = any free port)'),
   grpcPort: port('gRPC port: ChatPeer for other chat servers, ChatApi for the gate (0 = any free port)'),
+  grpcHost: str('Address peers and the gate dial for the gRPC port; empty = host', { default: '' }),
+  grpcBindHost: str('Address the gRPC port listens on: a private one (only cluster members, holding a cluster certificate, may call)', { default: '127.0.0.1' }),
 } as const satisfies SectionSpec;
 
 /** Keys of one [file.<id>] section. */

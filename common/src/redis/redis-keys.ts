@@ -19,7 +19,8 @@ export const RedisKeys = {
  * A record is live while `lastReportMs` is younger than 3 report intervals (see docs/status-server.md).
  */
 export interface ChatServerRecord {
-  server: { id: string; host: string; tcpPort: number; grpcPort: number };
+  /** `grpcHost`: where peers and the gate dial grpcPort when not `host` (absent in older records). */
+  server: { id: string; host: string; tcpPort: number; grpcPort: number; grpcHost?: string };
   /** Client connections at the last report. */
   connections: number;
   /** When the last report arrived, ms since the epoch (status-server clock). */
