@@ -4,8 +4,7 @@
  * is made by a plain module; this file only connects them to Electron's objects.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { BrowserWindow, Notification, app, ipcMain, protocol, session, shell, type WebContents } from 'electron';
+import { BrowserWindow, Notification, app, dialog, ipcMain, protocol, session, shell, type WebContents } from 'electron';
 import { APP_INDEX_URL, APP_SCHEME } from './app-origin';
 import { appResponseHeaders, resolveAppFile } from './app-files';
 import { createAttentionController } from './attention-controller';
@@ -126,6 +125,9 @@ export function runDesktopMain(options: DesktopMainOptions): void {
     });
   }).catch((err: unknown) => {
     options.logError('the desktop app failed to start', err);
+    // Only a coded error's sentence is shown; details stay in the log.
+    const coded = typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string';
+    dialog.showErrorBox('Parley could not start', coded ? (err as Error).message : 'An unexpected error stopped the app; see its log.');
     app.exit(1);
   });
 
