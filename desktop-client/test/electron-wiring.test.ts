@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ParleyApi } from '@parley/client';
+import type * as ElectronMain from '../src/main/electron-main';
 import { BRIDGE_METHODS, INVOKE_METHODS, invokeChannel } from '../src/shared/channels';
 import { APP_INDEX_URL } from '../src/main/app-origin';
 import { csp } from '../src/main/csp';
@@ -16,9 +18,11 @@ import { settle } from './support/bridge-harness';
 const ENTRY = '../src/main/electron-main';
 const PRELOAD_ENTRY = '../src/preload/index';
 
+// Each test loads the entry afresh, so it binds to the stand-in installed for that test.
+const load = createRequire(__filename);
 function loadFresh<T>(spec: string): T {
-  delete require.cache[require.resolve(spec)];
-  return require(spec) as T;
+  delete load.cache[load.resolve(spec)];
+  return load(spec) as T;
 }
 
 describe('Electron main wiring (with a stand-in electron module)', () => {
@@ -35,7 +39,7 @@ describe('Electron main wiring (with a stand-in electron module)', () => {
     fake = createFakeElectron(pair.ipcMain);
     uninstall = installFakeElectron(fake);
     core = new FakeCore();
-    const { runDesktopMain } = loadFresh<typeof import('../src/main/electron-main')>(ENTRY);
+    const { runDesktopMain } = loadFresh<typeof ElectronMain>(ENTRY);
     runDesktopMain({ webDir, preloadPath: '/app/preload.js', createCore: () => core, logError: (m) => errors.push(m) });
     assert.deepEqual(fake.windows, [], 'no window before ready');
     fake.ready();
@@ -123,7 +127,7 @@ describe('single-instance lock', () => {
     fake.lock = false;
     const uninstall = installFakeElectron(fake);
     try {
-      const { runDesktopMain } = loadFresh<typeof import('../src/main/electron-main')>(ENTRY);
+      const { runDesktopMain } = loadFresh<typeof ElectronMain>(ENTRY);
       runDesktopMain({ webDir: '/nowhere', preloadPath: '/p.js', createCore: () => new FakeCore(), logError: () => undefined });
       fake.ready();
       await settle();
