@@ -119,6 +119,18 @@ describe('Electron main wiring (with a stand-in electron module)', () => {
     assert.equal(prevented, true, "the page's <title> must not replace the unread title");
     assert.deepEqual(errors, []);
   });
+  it('a closed window stops following the core; activate opens a new one that does', () => {
+    const first = fake.windows[0]!;
+    first.emit('closed');
+    const titles = first.titles.length;
+    core.emit('conversations', []);
+    assert.equal(first.titles.length, titles);
+    fake.appEvents.emit('activate');
+    assert.equal(fake.windows.length, 2);
+    core.emit('conversations', [{ conversationId: 1, kind: 'direct', title: 'Bob', avatar: '', lastActivityMs: 1, unread: 5 }]);
+    assert.equal(fake.windows[1]!.titles.at(-1), '(5) Parley');
+    assert.equal(first.titles.length, titles);
+  });
 });
 
 describe('single-instance lock', () => {

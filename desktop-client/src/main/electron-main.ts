@@ -100,10 +100,7 @@ export function runDesktopMain(options: DesktopMainOptions): void {
       // Reads in flight belong to the page that asked; a reload or close ends them.
       win.webContents.on('did-navigate', () => uploads.dropSender(contentsId));
       win.webContents.on('destroyed', () => uploads.dropSender(contentsId));
-      win.on('closed', () => {
-        if (window === win) window = undefined;
-      });
-      createAttentionController(core, {
+      const stopAttention = createAttentionController(core, {
         isFocused: () => !win.isDestroyed() && win.isFocused(),
         setTitle: (title) => {
           if (!win.isDestroyed()) win.setTitle(title);
@@ -115,6 +112,10 @@ export function runDesktopMain(options: DesktopMainOptions): void {
           notification.on('click', focusWindow);
           notification.show();
         },
+      });
+      win.on('closed', () => {
+        stopAttention();
+        if (window === win) window = undefined;
       });
       win.loadURL(APP_INDEX_URL).catch((err: unknown) => options.logError('could not load the app page', err));
     };
