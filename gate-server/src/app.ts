@@ -37,15 +37,16 @@ export function createApp(deps: GateDeps): Express {
 
   const api = express.Router();
   api.use(['/conversations', '/groups', '/logout'], bearerAuth(deps));
+  const track = (handler: RequestHandler) => deps.inFlight.track(handler);
+  // Logout takes no body (any is ignored), so it comes before the JSON requirements.
+  api.post('/logout', track(logoutRoute(deps)));
   api.use(requireJson);
   api.post('/conversations/:conversationId/messages', jsonBody(Math.max(deps.config.gate.bodyLimitBytes, MESSAGE_REQUEST_LIMIT_BYTES)));
   api.use(jsonBody(deps.config.gate.bodyLimitBytes));
-  const track = (handler: RequestHandler) => deps.inFlight.track(handler);
   api.post('/verify-code', track(verifyCodeRoute(deps)));
   api.post('/register', track(registerRoute(deps)));
   api.post('/reset-password', track(resetPasswordRoute(deps)));
   api.post('/login', track(loginRoute(deps)));
-  api.post('/logout', track(logoutRoute(deps)));
   api.get('/health', healthRoute(deps));
   api.use('/conversations', conversationsRouter(deps));
   api.use('/groups', groupsRouter(deps));
