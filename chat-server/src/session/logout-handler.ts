@@ -1,6 +1,5 @@
 import { ParleyError, revokeTokenIfCurrent, type Logger, type Redis } from '@parley/common';
 import { KickReason, type LogoutReq, type LogoutResp } from '@parley/protocol';
-import type { ClientConnection } from './client-connection';
 import { kickConnection } from './login-handler';
 import type { RequestContext } from './request-context';
 import type { SessionRegistry } from './session-registry';
