@@ -96,6 +96,23 @@ describe('blocking', () => {
     b.raw.destroy();
   });
 
+  it('refuses a direct message inside the storing transaction when a block committed after the send was authorized', async () => {
+    const a = await session();
+    const b = await session();
+    const conversationId = await befriend(env.pool, a.uid, b.uid);
+    // The first send makes the server remember the target: the next one takes the fast path (no reads).
+    assert.equal((await rawRequest(b.raw, MsgId.SendReq, { to: a.uid, clientMsgId: 'fast-1', type: 'text', body: 'one' })).id, MsgId.SendAck);
+    // A block row alone (the friendship left in place, as a block committing concurrently would
+    // find it): only the INSERT's own check can stop the next message.
+    await env.pool.query('INSERT INTO blocks (blocker_uid, blocked_uid) VALUES (?, ?)', [a.uid, b.uid]);
+    assert.equal(codeOf(await rawRequest(b.raw, MsgId.SendReq, { to: a.uid, clientMsgId: 'fast-2', type: 'text', body: 'two' })), 'BLOCKED');
+    assert.equal(codeOf(await rawRequest(b.raw, MsgId.SendReq, { conversationId, clientMsgId: 'fast-3', type: 'text', body: 'three' })), 'BLOCKED');
+    const [rows] = await env.pool.query('SELECT client_msg_id FROM messages WHERE conversation_id = ?', [conversationId]);
+    assert.deepEqual((rows as { client_msg_id: string }[]).map((r) => r.client_msg_id), ['fast-1']);
+    a.raw.destroy();
+    b.raw.destroy();
+  });
+
   it('declines pending requests between the two when blocking', async () => {
     const a = await session();
     const b = await session();

@@ -219,6 +219,8 @@ export class FriendService {
         const row = await this.requestById(conn, requestId);
         const friends = await this.areFriends(conn, fromUid, uid);
         if (accept) {
+          // Blocking declines pending requests, so this only guards the invariant "never friends while blocked".
+          if (!friends && (await eitherBlocked(conn, fromUid, uid))) throw new ParleyError('BLOCKED');
           if (row.status === 'accepted' && friends) {
             const conversationId = await this.conversationOf(conn, uid, fromUid);
             return { kind: 'accepted', alreadyFriends: true, befriended: { request: requestInfo(row, from, to), conversationId, from, to } };
