@@ -23,6 +23,9 @@ import { createGroupHandlers } from './groups';
 import { createProfileHandlers } from './profile';
 import { HeartbeatSweeper } from './session/heartbeat-sweeper';
 import { LoginHandler } from './session/login-handler';
+import { createLogoutHandler } from './session/logout-handler';
+import { RateGate } from './session/rate-gate';
+import { SessionTokens } from './session/session-tokens';
 import { ConnectionAdmission, refuseSocket } from './session/connection-admission';
 import { MessageCommitter } from './messaging/message-committer';
 import { MessageService, pushCommitted } from './messaging/message-service';
@@ -83,8 +86,9 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   });
   const messages = new MessageService(committer, pool, logger);
   const sync = new SyncService(pool);
-  const acks = new DeliveredAckWriter({ pool, logger });
-  const friends = createFriendHandlers({ pool, notifier, logger });
+  const acks = new DeliveredAckWriter({ pool, logger, maxPerUser: config.chat.maxPendingAcksPerUser });
+  const friends = createFriendHandlers({ pool, notifier, logger, requestCooldownSec: config.chat.friendRequestCooldownSec });
+  const tokens = new SessionTokens();
   const groups = createGroupHandlers({ pool, notifier, logger, maxMembers: config.chat.groupMaxMembers });
   const profile = createProfileHandlers({ pool });
 
@@ -100,15 +104,20 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
       [MsgId.FriendReplyReq]: friends.reply,
       [MsgId.FriendListReq]: friends.listFriends,
       [MsgId.FriendDeleteReq]: friends.deleteFriend,
+      [MsgId.BlockReq]: friends.block,
+      [MsgId.UnblockReq]: friends.unblock,
+      [MsgId.BlockListReq]: friends.listBlocked,
+      [MsgId.LogoutReq]: createLogoutHandler({ redis, registry, tokens, logger }),
       ...groups,
       ...profile,
     },
     onDeliveredAck: (c, conversationId, seq) => acks.record(c.uid, conversationId, seq),
+    admit: new RateGate(config.chat, logger).admit,
     missingReason: (msgId) => `${msgName(msgId) ?? msgId} is not available on this server`,
     logger,
   });
   let draining = false;
-  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, logger, accepting: () => !draining, afterTokenCheck: testHooks.afterTokenCheck });
+  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, tokens, logger, accepting: () => !draining, afterTokenCheck: testHooks.afterTokenCheck });
 
   const scheduler = new WriteScheduler();
   const admission = new ConnectionAdmission({ maxConnections: config.chat.maxConnections, maxUnauthenticatedPerIp: config.chat.maxUnauthenticatedPerIp });

@@ -95,6 +95,7 @@ describe('accounts through the cluster', () => {
     assert.equal(login.status, 200, JSON.stringify(login.body));
     assert.deepEqual(Object.keys(login.body).sort(), ['host', 'serverId', 'tcpPort', 'token', 'tokenTtlSec', 'uid']);
     assert.equal(login.body.uid, uid);
+    assert.equal(login.body.tokenTtlSec, 12 * 3600, 'tokens live 12 h by default (issue 11 item 3)');
     const chat = cluster.chat.find((c) => c.id === login.body.serverId);
     assert.ok(chat, `serverId ${String(login.body.serverId)} is one of the registered chat servers`);
     assert.equal(login.body.host, chat.host);
