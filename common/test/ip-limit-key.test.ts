@@ -22,7 +22,8 @@ function spellings(groups: number[]): string[] {
 }
 
 const group = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
-const v6 = fc.array(group, { minLength: 8, maxLength: 8 }).filter((g) => !(g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff));
+const isMapped = (g: number[]) => g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff;
+const v6 = fc.array(group, { minLength: 8, maxLength: 8 }).filter((g) => !isMapped(g));
 
 describe('ipLimitKey', () => {
   it('keeps IPv4 addresses and folds IPv4-mapped IPv6 in every spelling', () => {
@@ -54,6 +55,8 @@ describe('ipLimitKey', () => {
         const keys = new Set(spellings(a).map(ipLimitKey));
         assert.equal(keys.size, 1, spellings(a).join(' | '));
         const sameNet = [...a.slice(0, 4), ...b.slice(4)];
+        // Spliced halves can spell an IPv4-mapped address (::ffff:0:0), which is its own bucket by design.
+        fc.pre(!isMapped(sameNet));
         assert.equal(ipLimitKey(spellings(sameNet)[2] ?? ''), [...keys][0]);
         const samePrefix = a.slice(0, 4).every((g, i) => g === b[i]);
         assert.equal(ipLimitKey(spellings(b)[1] ?? '') === [...keys][0], samePrefix);
