@@ -55,22 +55,20 @@ export function webAppCsp(config: ParleyConfig): string {
 
 export function webAppRouter(root: string, config: ParleyConfig): Router {
   const csp = webAppCsp(config);
+  // Only what this router serves gets the page's headers; a 404 stays the API's JSON answer with its headers.
+  const page = (res: express.Response, cache: string) => res.set({ 'Content-Security-Policy': csp, 'Cache-Control': cache });
   const router = express.Router();
-  router.use((_req, res, next) => {
-    res.set('Content-Security-Policy', csp);
-    next();
-  });
   router.use(
     '/assets',
     express.static(join(root, 'assets'), {
       index: false,
       redirect: false,
       dotfiles: 'ignore',
-      setHeaders: (res) => res.set('Cache-Control', `public, max-age=${YEAR_SEC}, immutable`),
+      setHeaders: (res) => page(res, `public, max-age=${YEAR_SEC}, immutable`),
     }),
   );
   const sendIndex: express.RequestHandler = (_req, res) => {
-    res.set('Cache-Control', 'no-cache');
+    page(res, 'no-cache');
     res.sendFile(join(root, 'index.html'));
   };
   router.get(['/', '/index.html'], sendIndex);
@@ -80,7 +78,7 @@ export function webAppRouter(root: string, config: ParleyConfig): Router {
       index: false,
       redirect: false,
       dotfiles: 'ignore',
-      setHeaders: (res) => res.set('Cache-Control', 'no-cache'),
+      setHeaders: (res) => page(res, 'no-cache'),
     }),
   );
   return router;
