@@ -3,7 +3,7 @@
  * (no client core in this build) it stays on the login page and says so in a toast.
  */
 import { useEffect, useState } from 'react';
-import type { Me, ParleyApi } from '@parley/client';
+import type { ConnectionStatus, Me, ParleyApi } from '@parley/client';
 import { AuthScreens } from './auth/AuthScreens';
 import { ToastProvider } from './common/Toasts';
 import { useToast } from './common/toast-context';
@@ -23,6 +23,8 @@ function Root({ api }: { api: ParleyApi | undefined }) {
   const toast = useToast();
   const [me, setMe] = useState<Me | undefined>(undefined);
   const [resuming, setResuming] = useState(api !== undefined);
+  // Followed from the start: the contract has no getter, and the state may change before the layout mounts.
+  const [connection, setConnection] = useState<ConnectionStatus>({ state: 'signed-out' });
 
   useEffect(() => {
     if (!api) {
@@ -32,6 +34,7 @@ function Root({ api }: { api: ParleyApi | undefined }) {
     const offMe = api.on('me', setMe);
     const offError = api.on('error', toast);
     const offConn = api.on('connection', (s) => {
+      setConnection(s);
       if (s.state === 'signed-out') setMe(undefined);
     });
     let live = true;
@@ -51,7 +54,7 @@ function Root({ api }: { api: ParleyApi | undefined }) {
   if (!api || !me) return <AuthScreens api={api} onSignedIn={setMe} />;
   return (
     <ApiContext.Provider value={api}>
-      <MainLayout me={me} />
+      <MainLayout me={me} connection={connection} />
     </ApiContext.Provider>
   );
 }

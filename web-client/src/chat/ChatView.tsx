@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ConversationView, Me, MessageView } from '@parley/client';
+import { Icon } from '../common/Icon';
 import { useToast } from '../common/toast-context';
 import { GroupPanel } from '../groups/GroupPanel';
 import { useApi } from '../lib/api-context';
@@ -92,18 +93,18 @@ export function ChatView({ conversation, me, onBack }: { conversation: Conversat
     <div className="chat">
       <header className="chat-head">
         <button type="button" className="icon-btn back" aria-label="Back to chats" onClick={onBack}>
-          ‹
+          <Icon name="back" size={24} />
         </button>
         <h2 className="chat-title">{conversation.title}</h2>
         {isGroup && conversation.groupId !== undefined && (
           <button type="button" className="icon-btn" aria-label="Group members and settings" aria-expanded={showGroup} onClick={() => setShowGroup((v) => !v)}>
-            ⋯
+            <Icon name="more" size={22} />
           </button>
         )}
       </header>
       <div className="chat-body">
         <div className="chat-col">
-          <MessageList messages={messages} me={me} names={names} loading={!loaded} hasMore={hasMore} onNearTop={loadOlder} />
+          <MessageList messages={messages} me={me} names={names} showSenders={isGroup} loading={!loaded} hasMore={hasMore} onNearTop={loadOlder} />
           {uploads.map((t) => (
             <TransferBar key={t.transferId} transfer={t} />
           ))}

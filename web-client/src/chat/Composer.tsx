@@ -1,5 +1,6 @@
 /** The message box: Enter sends, Shift+Enter breaks the line; the clip button sends a file or image. */
 import { useRef, useState, type KeyboardEvent } from 'react';
+import { Icon } from '../common/Icon';
 import { useApi } from '../lib/api-context';
 import { uploadSourceOf } from '../lib/upload-source';
 
@@ -23,7 +24,7 @@ export function Composer({ conversationId }: { conversationId: number }) {
   return (
     <div className="composer">
       <button type="button" className="icon-btn" aria-label="Send a file or image" onClick={() => fileInput.current?.click()}>
-        📎
+        <Icon name="clip" />
       </button>
       <input
         ref={fileInput}

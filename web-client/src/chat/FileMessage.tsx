@@ -1,6 +1,7 @@
 /** An image (downloaded and shown inline from a blob: URL) or a file card with a download and its progress. */
 import { useEffect, useState } from 'react';
 import type { FileRef, TransferView } from '@parley/client';
+import { Icon } from '../common/Icon';
 import { useToast } from '../common/toast-context';
 import { useApi } from '../lib/api-context';
 import { imageUrl, saveBytes } from '../lib/blob-cache';
@@ -48,8 +49,8 @@ export function FileMessage({ file, image }: { file: FileRef; image: boolean }) 
   if (image && url) return <img className="bubble-img" src={url} alt={file.name} loading="lazy" />;
   return (
     <div className="bubble file-card">
-      <span className="file-icon" aria-hidden="true">
-        {image ? '🖼' : '📄'}
+      <span className="file-icon">
+        <Icon name={image ? 'image' : 'file'} size={30} />
       </span>
       <span className="file-meta">
         <span className="file-name">{file.name}</span>
@@ -58,7 +59,7 @@ export function FileMessage({ file, image }: { file: FileRef; image: boolean }) 
       </span>
       {(!image || failed) && (
         <button type="button" className="secondary small" onClick={download} aria-label={`Download ${file.name}`}>
-          ⬇
+          <Icon name="download" size={18} />
         </button>
       )}
     </div>

@@ -19,14 +19,14 @@ function Delivery({ m }: { m: MessageView }) {
   return null;
 }
 
-export const MessageBubble = memo(function MessageBubble({ m, mine, sender }: { m: MessageView; mine: boolean; sender: string }) {
+export const MessageBubble = memo(function MessageBubble({ m, mine, sender, showSender }: { m: MessageView; mine: boolean; sender: string; showSender: boolean }) {
   if (m.type === 'system') return <div className="system-msg">{systemText(m)}</div>;
   const file = fileRefOf(m);
   return (
     <div className={`msg ${mine ? 'mine' : 'theirs'}`} data-delivery={m.delivery}>
       <Avatar name={sender} size={36} />
       <div className="msg-col">
-        {!mine && <span className="msg-sender">{sender}</span>}
+        {!mine && showSender && <span className="msg-sender">{sender}</span>}
         <div className="msg-line">
           {mine && <Delivery m={m} />}
           {m.type === 'text' ? <div className="bubble">{m.body}</div> : file ? <FileMessage file={file} image={m.type === 'image'} /> : <div className="bubble">[attachment]</div>}

@@ -1,5 +1,6 @@
 /** A transfer's progress bar with pause / resume / cancel. */
 import type { TransferView } from '@parley/client';
+import { Icon } from '../common/Icon';
 import { useApi } from '../lib/api-context';
 import { bytes } from '../lib/format';
 
@@ -21,17 +22,17 @@ export function TransferBar({ transfer: t, compact = false }: { transfer: Transf
       </div>
       {t.state === 'running' && (
         <button type="button" className="icon-btn small" aria-label={`Pause ${t.name}`} onClick={() => api.pauseTransfer(t.transferId)}>
-          ⏸
+          <Icon name="pause" size={16} />
         </button>
       )}
       {(t.state === 'paused' || t.state === 'failed') && (
         <button type="button" className="icon-btn small" aria-label={`Resume ${t.name}`} onClick={() => api.resumeTransfer(t.transferId)}>
-          ▶
+          <Icon name="play" size={16} />
         </button>
       )}
       {t.state !== 'done' && (
         <button type="button" className="icon-btn small" aria-label={`Cancel ${t.name}`} onClick={() => api.cancelTransfer(t.transferId)}>
-          ×
+          <Icon name="close" size={16} />
         </button>
       )}
     </div>

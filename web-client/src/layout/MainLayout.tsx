@@ -4,7 +4,7 @@
  * and the desktop notifications.
  */
 import { useEffect, useMemo, useState } from 'react';
-import type { Me } from '@parley/client';
+import type { ConnectionStatus, Me } from '@parley/client';
 import { ChatView } from '../chat/ChatView';
 import { ConversationList } from '../chat/ConversationList';
 import { ContactsPanel } from '../contacts/ContactsPanel';
@@ -15,12 +15,11 @@ import { notifyIncoming } from '../lib/notify';
 import { NavRail, type Tab } from './NavRail';
 import { ReconnectBanner } from './ReconnectBanner';
 
-export function MainLayout({ me }: { me: Me }) {
+export function MainLayout({ me, connection }: { me: Me; connection: ConnectionStatus }) {
   const api = useApi();
   const [tab, setTab] = useState<Tab>('chats');
   const [openId, setOpenId] = useState<number | undefined>(undefined);
   const conversations = useApiValue(api, 'conversations', () => api.conversations());
-  const connection = useApiValue(api, 'connection', () => ({ state: 'connecting' as const }));
   const sorted = useMemo(() => [...conversations].sort((a, b) => b.lastActivityMs - a.lastActivityMs), [conversations]);
   const unread = sorted.reduce((n, c) => n + (c.left ? 0 : c.unread), 0);
 

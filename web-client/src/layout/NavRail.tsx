@@ -1,13 +1,14 @@
 /** The rail: my avatar, then Chats (with the unread total), Contacts and Me. A bottom bar on narrow screens. */
 import type { Me } from '@parley/client';
 import { Avatar } from '../common/Avatar';
+import { Icon, type IconName } from '../common/Icon';
 
 export type Tab = 'chats' | 'contacts' | 'me';
 
-const TABS: { tab: Tab; label: string; icon: string }[] = [
-  { tab: 'chats', label: 'Chats', icon: '💬' },
-  { tab: 'contacts', label: 'Contacts', icon: '👥' },
-  { tab: 'me', label: 'Me', icon: '👤' },
+const TABS: { tab: Tab; label: string; icon: IconName }[] = [
+  { tab: 'chats', label: 'Chats', icon: 'chat' },
+  { tab: 'contacts', label: 'Contacts', icon: 'contacts' },
+  { tab: 'me', label: 'Me', icon: 'me' },
 ];
 
 export function NavRail({ tab, me, unread, onTab }: { tab: Tab; me: Me; unread: number; onTab: (t: Tab) => void }) {
@@ -18,9 +19,7 @@ export function NavRail({ tab, me, unread, onTab }: { tab: Tab; me: Me; unread: 
       </span>
       {TABS.map((t) => (
         <button key={t.tab} type="button" className={`rail-btn ${tab === t.tab ? 'active' : ''}`} aria-current={tab === t.tab ? 'page' : undefined} aria-label={t.tab === 'chats' && unread > 0 ? `${t.label}, ${unread} unread` : t.label} onClick={() => onTab(t.tab)}>
-          <span className="rail-icon" aria-hidden="true">
-            {t.icon}
-          </span>
+          <Icon name={t.icon} size={24} />
           <span className="rail-label">{t.label}</span>
           {t.tab === 'chats' && unread > 0 && (
             <span className="badge" aria-hidden="true">
