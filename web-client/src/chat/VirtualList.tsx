@@ -37,7 +37,8 @@ export function VirtualList<T>({ items, keyOf, render, estimate, onNearTop, labe
   const [version, setVersion] = useState(0);
   const [view, setView] = useState({ top: 0, height: 800 });
   const atBottom = useRef(true);
-  const firstKey = useRef<string | undefined>(undefined);
+  /** The row at the top of the viewport and how far into it the reader is: kept in place across changes. */
+  const anchor = useRef<{ key: string; delta: number } | undefined>(undefined);
 
   const offsets = useMemo(() => {
     const out = new Array<number>(items.length + 1);
@@ -52,9 +53,9 @@ export function VirtualList<T>({ items, keyOf, render, estimate, onNearTop, labe
   }, [items, keyOf, estimate, version]);
   const total = offsets[items.length] ?? 0;
   const indexOf = useMemo(() => new Map(items.map((it, i) => [keyOf(it), i])), [items, keyOf]);
-  // The observer callback outlives renders; it reads the current layout through this ref.
-  const latest = useRef({ offsets, indexOf });
-  latest.current = { offsets, indexOf };
+  // Event handlers outlive renders; they read the current layout and callback through this ref.
+  const latest = useRef({ offsets, items, keyOf, onNearTop });
+  latest.current = { offsets, items, keyOf, onNearTop };
 
   const observer = useMemo(
     () =>
@@ -62,57 +63,58 @@ export function VirtualList<T>({ items, keyOf, render, estimate, onNearTop, labe
         ? undefined
         : new ResizeObserver((entries) => {
             let changed = false;
-            let aboveDelta = 0;
-            const el = scroller.current;
             for (const e of entries) {
               const key = (e.target as HTMLElement).dataset.key;
               if (key === undefined) continue;
               const h = Math.ceil(e.borderBoxSize[0]?.blockSize ?? e.contentRect.height);
-              const old = heights.current.get(key);
-              if (old === h) continue;
+              if (heights.current.get(key) === h) continue;
               heights.current.set(key, h);
               changed = true;
-              // A row above the viewport that grew or shrank would shift what the reader sees.
-              const i = latest.current.indexOf.get(key);
-              const top = i === undefined ? Infinity : (latest.current.offsets[i] ?? Infinity);
-              if (el && top + (old ?? h) <= el.scrollTop) aboveDelta += h - (old ?? h);
             }
-            if (el && aboveDelta !== 0 && !atBottom.current) el.scrollTop += aboveDelta;
             if (changed) setVersion((v) => v + 1);
           }),
     [],
   );
   useEffect(() => () => observer?.disconnect(), [observer]);
+  // React 19 ref cleanup: rows leaving the window stop being observed (and can be collected).
   const measure = useCallback(
     (el: HTMLDivElement | null) => {
-      if (el && observer) observer.observe(el);
+      if (!el || !observer) return undefined;
+      observer.observe(el);
+      return () => observer.unobserve(el);
     },
     [observer],
   );
 
+  const capture = (el: HTMLDivElement) => {
+    const { offsets: o, items: list, keyOf: key } = latest.current;
+    const i = indexAt(o, el.scrollTop);
+    const item = list[i];
+    anchor.current = item === undefined ? undefined : { key: key(item), delta: el.scrollTop - (o[i] ?? 0) };
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK_PX;
+  };
+
   const onScroll = () => {
     const el = scroller.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK_PX;
+    capture(el);
     setView({ top: el.scrollTop, height: el.clientHeight });
-    if (el.scrollTop < NEAR_TOP_PX) onNearTop?.();
+    if (el.scrollTop < NEAR_TOP_PX) latest.current.onNearTop?.();
   };
 
+  // After rows were added (at either end) or re-measured: stay at the bottom if the reader was there,
+  // otherwise keep the anchor row where it was, so prepended history and late-loading images never move the view.
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    const prevFirst = firstKey.current;
-    const first = items[0] === undefined ? undefined : keyOf(items[0]);
-    firstKey.current = first;
-    if (atBottom.current) {
-      el.scrollTop = el.scrollHeight;
-    } else if (prevFirst !== undefined && prevFirst !== first) {
-      // Older rows were prepended: move down by their height so the same rows stay in view.
-      const i = indexOf.get(prevFirst);
-      if (i !== undefined && i > 0) el.scrollTop += offsets[i] ?? 0;
-    }
+    const i = anchor.current ? indexOf.get(anchor.current.key) : undefined;
+    if (atBottom.current) el.scrollTop = el.scrollHeight;
+    else if (anchor.current && i !== undefined) el.scrollTop = (offsets[i] ?? 0) + anchor.current.delta;
+    capture(el);
     setView({ top: el.scrollTop, height: el.clientHeight });
-  }, [items, total, indexOf, keyOf, offsets]);
+    // Too few rows to scroll: there is no scroll event to ask for older ones, so ask now.
+    if (el.scrollHeight <= el.clientHeight + NEAR_TOP_PX) latest.current.onNearTop?.();
+  }, [items, total, indexOf, offsets]);
 
   useEffect(() => {
     const el = scroller.current;
