@@ -72,13 +72,24 @@ describe('the built web app (npm run build)', () => {
       assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable');
       assert.ok(res.headers.get('content-security-policy'));
     }
+    // Precompressed by the build: gzip when accepted, the same bytes once decoded; plain otherwise.
+    for (const a of assets) {
+      const plain = await gate.get(`/${a}`, { 'accept-encoding': 'identity' });
+      assert.equal(plain.headers.get('content-encoding'), null, a);
+      const zipped = await gate.get(`/${a}`, { 'accept-encoding': 'gzip' });
+      assert.equal(zipped.headers.get('content-encoding'), 'gzip', a);
+      assert.match(zipped.headers.get('vary') ?? '', /Accept-Encoding/);
+      assert.match(zipped.headers.get('content-type') ?? '', a.endsWith('.js') ? /javascript/ : /text\/css/);
+      assert.equal(zipped.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+      assert.equal(zipped.text, plain.text, `${a}: same content`);
+    }
     const icon = await gate.get('/favicon.svg');
     assert.equal(icon.status, 200);
     assert.equal(icon.headers.get('cache-control'), 'no-cache');
   });
 
   test('unknown assets and paths are JSON 404s: no SPA fallback, no directory listing, no traversal', async () => {
-    for (const path of ['/assets/nope.js', '/assets/', '/assets', '/assets/..%2fpackage.json', '/assets/../package.json', '/chats/42', '/.env', '/package.json']) {
+    for (const path of ['/assets/nope.js', '/assets/.hidden', '/assets/nope.js.gz', '/assets/', '/assets', '/assets/..%2fpackage.json', '/assets/../package.json', '/chats/42', '/.env', '/package.json']) {
       const res = await gate.get(path);
       expectError(res, 404, 'NOT_FOUND');
       assert.ok(!res.text.includes('<'), `${path}: no HTML`);
