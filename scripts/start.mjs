@@ -143,6 +143,7 @@ try {
 const gateHost = config.gate.host === '0.0.0.0' ? '127.0.0.1' : config.gate.host;
 const lines = [
   `Parley "${config.cluster.name}" is up (${((Date.now() - started) / 1000).toFixed(1)} s): ${children.size} processes`,
+  `  web app:  http://${gateHost}:${config.gate.port}/   (open it in a browser)`,
   `  HTTP API (register, log in):  http://${gateHost}:${config.gate.port}/api   (try GET /api/health)`,
   ...config.chatServers.map((c) => `  chat server ${c.id}:  tcp ${c.host}:${c.tcpPort}   (peer gRPC :${c.grpcPort})`),
   ...config.fileServers.map((f) => `  file server ${f.id}:  tcp ${f.host}:${f.tcpPort}   (files in ${config.file.storageDir})`),

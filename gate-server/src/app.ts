@@ -1,5 +1,6 @@
 /**
- * The express app of the gate: JSON under /api, one error mapper, JSON 404 for everything else.
+ * The express app of the gate: JSON under /api, the web app's static files at / (web-app.ts), one error
+ * mapper, JSON 404 for everything else.
  * Express 5 forwards a rejected async handler to the error middleware, so handlers simply throw.
  * /api/conversations, /api/groups and /api/logout are the bearer-token REST API: authenticated (and limited)
  * before their bodies are read.
@@ -20,6 +21,7 @@ import { registerRoute } from './routes/register';
 import { resetPasswordRoute } from './routes/reset-password';
 import { verifyCodeRoute } from './routes/verify-code';
 import { securityHeaders } from './security-headers';
+import { webAppRouter } from './web-app';
 
 /**
  * POST /api/conversations/:id/messages takes a message body as large as TCP does (16 KiB of UTF-8),
@@ -27,7 +29,8 @@ import { securityHeaders } from './security-headers';
  */
 export const MESSAGE_REQUEST_LIMIT_BYTES = 6 * MAX_MESSAGE_BODY_BYTES + 1024;
 
-export function createApp(deps: GateDeps): Express {
+/** `webRoot`: the built web app served at / (see web-app.ts), or undefined for the API alone. */
+export function createApp(deps: GateDeps, webRoot?: string): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -51,6 +54,7 @@ export function createApp(deps: GateDeps): Express {
   api.use('/conversations', conversationsRouter(deps));
   api.use('/groups', groupsRouter(deps));
   app.use('/api', api);
+  if (webRoot !== undefined) app.use(webAppRouter(webRoot, deps.config));
 
   app.use(notFound);
   app.use(errorMiddleware(deps.logger));

@@ -17,6 +17,7 @@ import { LoginFailures } from './login-failures';
 import { PasswordHasher } from './password-hasher';
 import { RateLimiter } from './rate-limit';
 import { UserRepository } from './user-repository';
+import { webAppRoot } from './web-app';
 
 export { createApp } from './app';
 export { Backends, type ChatServerChoice } from './backends';
@@ -30,6 +31,7 @@ export { PasswordHasher, type HashCost } from './password-hasher';
 export { passwordProblems, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
 export { GateKeys, RateLimiter } from './rate-limit';
 export { UserRepository, type PublicUser } from './user-repository';
+export { webAppCsp, webAppRoot } from './web-app';
 
 /** How long in-flight requests get to finish on stop before their connections are cut. */
 const STOP_GRACE_MS = 5000;
@@ -47,7 +49,9 @@ export async function startGateServer(ctx: ServerContext): Promise<RunningServer
   const inFlight = new InFlight();
   const loginFailures = new LoginFailures(redis, config.gate);
   const deps: GateDeps = { config, logger, pool, redis, users: new UserRepository(pool), hasher, limiter: new RateLimiter(redis), loginFailures, backends, chatApi, inFlight };
-  const server = createServer(createApp(deps));
+  const webRoot = webAppRoot(config);
+  if (webRoot === undefined) logger.warn('the web app is not built (npm run build) or gate.web_root has no index.html: / answers 404');
+  const server = createServer(createApp(deps, webRoot));
   // Slow-loris guards: a request has 15 s for its headers and 30 s in total.
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
@@ -74,7 +78,7 @@ export async function startGateServer(ctx: ServerContext): Promise<RunningServer
     throw err;
   }
   return {
-    ready: { host: config.gate.host, port, url: `http://${config.gate.host === '0.0.0.0' ? '127.0.0.1' : config.gate.host}:${port}/api` },
+    ready: { host: config.gate.host, port, url: `http://${config.gate.host === '0.0.0.0' ? '127.0.0.1' : config.gate.host}:${port}/api`, ...(webRoot ? { web: `http://${config.gate.host === '0.0.0.0' ? '127.0.0.1' : config.gate.host}:${port}/` } : {}) },
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // A keep-alive connection whose request finishes during the stop turns idle: close it then too.

@@ -1,10 +1,11 @@
 /**
- * Headers on every answer of the gate, whatever its status. The gate serves JSON only, so these are the
+ * Headers on every answer of the gate, whatever its status. The API serves JSON only, so these are the
  * OWASP REST Security Cheat Sheet's headers for an API: nothing cached, no MIME sniffing, no framing, no
  * content a browser could run, no referrer, no cross-origin embedding.
  * Not helmet: its defaults are for HTML pages (a CSP with script and style sources, COOP,
  * Origin-Agent-Cluster, X-DNS-Prefetch-Control, …) and HSTS belongs to whatever terminates TLS; a fixed
- * set of six headers, checked by a test, needs no dependency.
+ * set of six headers, checked by a test, needs no dependency. The web app's files at / replace the CSP and
+ * Cache-Control with a page's (web-app.ts).
  */
 import type { RequestHandler } from 'express';
 

@@ -26,7 +26,8 @@ describe('errors are always JSON', () => {
     expectError(await gate.get('/nope'), 404, 'NOT_FOUND');
     expectError(await gate.get('/api/login'), 404, 'NOT_FOUND');
     expectError(await gate.post('/api/nope', {}), 404, 'NOT_FOUND');
-    const res = await gate.get('/');
+    // (/ is the web app: gate-web-app.test.ts.)
+    const res = await gate.get('/nope/deeper');
     expectError(res, 404, 'NOT_FOUND');
     assert.ok(!res.text.includes('<'), 'no HTML');
     assert.equal(res.headers.get('x-powered-by'), null);

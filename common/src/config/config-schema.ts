@@ -84,6 +84,7 @@ export const configSchema = {
     registerLimitPerIp: int('Registration attempts per client IP (IPv6: one /64) per hour', { default: 60, min: 1, max: 10000000 }),
     trustProxy: bool('Take the client IP from X-Forwarded-For (only behind a trusted proxy)', false),
     apiLimitPerMinute: int('REST API requests per login token per minute (docs/http-api.md)', { default: 600, min: 1, max: 10000000 }),
+    webRoot: str('Directory of the built web app served at / (empty = web-client/dist of the @parley/web package; a relative path is relative to the working directory)', { default: '' }),
   },
   chat: {
     maxFrameBytes: int('Largest TLV frame body a chat server accepts, bytes', { default: 1048576, min: 1024, max: 67108864 }),
