@@ -24,3 +24,6 @@ export * from './server-lifecycle';
 export * from './load-reporter';
 export * from './tcp-listener';
 export * from './net/ip-limit-key';
+export * from './net/client-socket';
+export * from './net/ws-socket';
+export * from './net/ws-listener';
