@@ -125,8 +125,8 @@ const gateHost = config.gate.host === '0.0.0.0' ? '127.0.0.1' : config.gate.host
 const lines = [
   `Parley "${config.cluster.name}" is up (${((Date.now() - started) / 1000).toFixed(1)} s): ${children.size} processes`,
   `  HTTP API (register, log in):  http://${gateHost}:${config.gate.port}/api   (try GET /api/health)`,
-  ...config.chatServers.map((c) => `  chat server ${c.id}:  tcp ${c.host}:${c.tcpPort}   (peer gRPC :${c.grpcPort})`),
-  ...config.fileServers.map((f) => `  file server ${f.id}:  tcp ${f.host}:${f.tcpPort}   (files in ${config.file.storageDir})`),
+  ...config.chatServers.map((c) => `  chat server ${c.id}:  tcp ${c.host}:${c.tcpPort}${c.wsPort >= 0 ? `   ws://${c.host}:${c.wsPort}` : ''}   (peer gRPC :${c.grpcPort})`),
+  ...config.fileServers.map((f) => `  file server ${f.id}:  tcp ${f.host}:${f.tcpPort}${f.wsPort >= 0 ? `   ws://${f.host}:${f.wsPort}` : ''}   (files in ${config.file.storageDir})`),
   `  verify gRPC ${config.verify.host}:${config.verify.port}   status gRPC ${config.status.host}:${config.status.port}`,
   config.smtp.host ? `  mail goes out through ${config.smtp.host}:${config.smtp.port}` : '  no SMTP host configured: verification codes are written to the verify log instead of mailed',
   '  Ctrl-C stops everything.',
