@@ -37,7 +37,8 @@ export class WsListener {
   ) {
     this.origins = new Set(options.allowedOrigins);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: FRAME_HEADER_BYTES + options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
-    this.server = http.createServer((_req, res) => {
+    // Checked every second (Node's default is 30 s), so a socket that never completes its upgrade goes promptly.
+    this.server = http.createServer({ connectionsCheckingInterval: 1000 }, (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain', connection: 'close', upgrade: 'websocket' });
       res.end('This port speaks WebSocket only\n');
     });
