@@ -112,6 +112,8 @@ describe('file transfer over WebSocket', () => {
     const client = await WsFileClient.loggedIn(server.wsPort, user);
     const { fileId } = await initUpload(client, up, 2);
     await sendRange(client, fileId, up.bytes, 0, up.bytes.length);
+    // The last ack means written; UploadDone means verified and stored.
+    await client.next((m) => m.id === MsgId.UploadDone);
     client.destroy();
     const transfers = bed.transfers(user, server);
     const target = bed.path('ws-to-tcp.copy');
