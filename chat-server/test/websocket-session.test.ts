@@ -99,6 +99,22 @@ describe('WebSocket sessions', () => {
     client.destroy();
   });
 
+  it('does not answer WebSocket ping control frames (the heartbeat is the Ping frame)', async () => {
+    const a = await userWithToken(env.pool, env.redis);
+    const client = await WsRaw.open(ws(server));
+    await client.login(a.uid, a.token);
+    let pongs = 0;
+    client.ws.on('pong', () => pongs++);
+    for (let i = 0; i < 10; i++) client.ws.ping();
+    const mark = client.frames.length;
+    client.send(encodeFrame(MsgId.Ping, {}));
+    assert.equal((await client.next(mark)).id, MsgId.Pong, 'the frame after the pings is answered');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(pongs, 0);
+    assert.equal(client.isClosed, false);
+    client.destroy();
+  });
+
   it('closes a WebSocket with no LoginReq by the login deadline (LOGIN_TIMEOUT, then close 1000)', async () => {
     const started = Date.now();
     const client = await WsRaw.open(ws(server));

@@ -23,7 +23,8 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  * A client-facing WebSocket listener (chat and file servers), the twin of TcpListener: an HTTP
  * server that only upgrades, and hands each WebSocket over as a ClientSocket (WsSocket). Plain HTTP
  * requests get 426. permessage-deflate is off: a small compressed message must not inflate into a
- * large one (and frames are mostly JSON or already-compressed file data).
+ * large one (and frames are mostly JSON or already-compressed file data). WebSocket pings are not
+ * answered (see autoPong below).
  */
 export class WsListener {
   private readonly server: http.Server;
@@ -36,7 +37,9 @@ export class WsListener {
     private readonly logger: Logger,
   ) {
     this.origins = new Set(options.allowedOrigins);
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: FRAME_HEADER_BYTES + options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
+    // autoPong off: a client that sends WebSocket pings and never reads would otherwise fill our
+    // output with pongs that no write-side check sees. The heartbeat is the protocol's Ping frame.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: FRAME_HEADER_BYTES + options.maxFrameBytes, perMessageDeflate: false, clientTracking: false, autoPong: false });
     // Checked every second (Node's default is 30 s), so a socket that never completes its upgrade goes promptly.
     this.server = http.createServer({ connectionsCheckingInterval: 1000 }, (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain', connection: 'close', upgrade: 'websocket' });
