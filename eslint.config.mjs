@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'common/src/generated/**', 'desktop-client/**/vendor/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'common/src/generated/**', 'desktop-client/**/vendor/**', 'desktop-client/build/**', 'desktop-client/release/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,6 +8,9 @@ import { join, relative, sep } from 'node:path';
 import { root } from './lib/services.mjs';
 
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+// Provided by the runtime that loads the code, not by node_modules: `electron` in Electron's main process
+// and preload (electron-builder insists the `electron` package itself is a devDependency).
+const providedByRuntime = new Set(['electron']);
 
 function jsFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -33,7 +36,7 @@ for (const dir of readdirSync(root)) {
   for (const file of jsFiles(join(root, dir, 'dist', 'src'))) {
     const testing = relative(join(root, dir, 'dist', 'src'), file).split(sep)[0] === 'testing';
     for (const [, spec] of readFileSync(file, 'utf8').matchAll(/require\("([^".][^"]*)"\)/g)) {
-      if (builtins.has(spec)) continue;
+      if (builtins.has(spec) || providedByRuntime.has(spec)) continue;
       const pkg = packageOf(spec);
       if (pkg === manifest.name) continue;
       checked++;

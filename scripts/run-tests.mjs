@@ -2,11 +2,12 @@
 // real MariaDB and Redis — the machine's own, or private instances when those don't answer.
 // Usage: node scripts/run-tests.mjs [substring filter ...]
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { requireFromCommon, root, servicesOrExit } from './lib/services.mjs';
 
-const { dropStaleTestDatabases } = requireFromCommon('@parley/common/testing');
+const { dropStaleTestDatabases, testClusterTls } = requireFromCommon('@parley/common/testing');
 
 const packages = readdirSync(root).filter((d) => {
   try {
@@ -37,7 +38,11 @@ if (files.length === 0) {
 }
 
 const services = await servicesOrExit((s) => console.log(`started private ${s}`));
-const env = { ...process.env, ...services.env };
+// One development CA and cluster certificate for every test process of the run (internal gRPC is mTLS).
+const tlsDir = mkdtempSync(join(tmpdir(), 'parley-test-tls-'));
+process.env.PARLEY_TEST_TLS_DIR = tlsDir;
+testClusterTls();
+const env = { ...process.env, ...services.env, PARLEY_TEST_TLS_DIR: tlsDir };
 await dropStaleTestDatabases(env).catch((err) => console.warn(`could not sweep stale test databases: ${err.message}`));
 
 const concurrency = process.env.PARLEY_TEST_CONCURRENCY ?? '2';
@@ -48,4 +53,5 @@ const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurren
 });
 const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 await services.stop();
+rmSync(tlsDir, { recursive: true, force: true });
 process.exit(code);

@@ -1,11 +1,12 @@
 // `npm start`: after the build, applies migrations and runs verify, status, the chat servers, the file
 // servers and the gate from config.ini as one supervised group with one merged log stream. Ctrl-C stops everything cleanly.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { requireFromCommon, root, servicesOrExit } from './lib/services.mjs';
 
-const { loadConfig, migrate, ConfigError } = requireFromCommon('@parley/common');
+const { loadConfig, migrate, ConfigError, ensureDevCa, issueDevCert } = requireFromCommon('@parley/common');
 
 const color = process.stdout.isTTY ? (n, s) => `\x1b[${n}m${s}\x1b[0m` : (_n, s) => s;
 const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -37,6 +38,7 @@ Object.assign(process.env, services.env);
 let config;
 try {
   config = loadConfig();
+  ensureDevCertificates(config.cluster);
   const result = await migrate(config.mysql);
   say(`database ${config.mysql.database}: ${result.applied.length} migration(s) applied, ${result.alreadyApplied.length} already there`);
 } catch (err) {
@@ -45,12 +47,29 @@ try {
   process.exit(1);
 }
 
+/**
+ * Internal gRPC is mutual TLS. When config.ini names the development files under data/tls/ and they
+ * are missing, make a development CA and one certificate for this machine there (never overwriting
+ * an operator's files elsewhere).
+ */
+function ensureDevCertificates(cluster) {
+  const devDir = resolve(root, 'data', 'tls');
+  const files = [cluster.caFile, cluster.certFile, cluster.keyFile].map((f) => resolve(f));
+  if (files.every((f) => existsSync(f))) return;
+  if (!files.every((f) => dirname(f) === devDir)) return; // the servers will name what is missing
+  const ca = ensureDevCa(devDir);
+  issueDevCert(ca, { name: 'cluster', dnsNames: ['localhost'], ips: ['127.0.0.1', '::1'], clientAuth: true });
+  say(`made a development CA and cluster certificate in ${devDir} (internal gRPC is mutual TLS; use your own in production)`);
+}
+
 const children = new Map();
 let stopping = false;
 
 function startServer(name, entry, args = []) {
   // Own process group: a terminal's Ctrl-C reaches only this supervisor, which then stops servers in order.
-  const child = spawn(process.execPath, [join(root, entry), ...args], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // grpc-js hands an IP target to TLS as the server name, which node flags as DEP0123 though the
+  // certificate is still checked against that IP: silence that one warning, not others.
+  const child = spawn(process.execPath, ['--disable-warning=DEP0123', join(root, entry), ...args], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.set(name, child);
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} was not ready within 20 s`)), 20000);

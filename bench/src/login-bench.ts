@@ -19,6 +19,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import { argValue, createStatusClient, unary, type ReportLoadReply__Output } from '@parley/common';
+import { testClusterCredentials } from '@parley/common/testing';
 import { Cluster, REPO_ROOT } from '@parley/e2e';
 import { CpuMeter, postLogin, statusCounts, summarize, type LatencySummary, type LoginOutcome } from './login-stats';
 
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   log(`starting cluster (verify, status, gate) with raised login limits: ${JSON.stringify(SECTIONS.gate)}`);
   const cluster = await Cluster.start({ chatServers: 1, kinds: ['verify', 'status', 'gate'], sections: SECTIONS });
-  const status = createStatusClient(cluster.status.host, cluster.status.port);
+  const status = createStatusClient(cluster.status.host, cluster.status.port, testClusterCredentials());
   const chat = cluster.chat[0] as (typeof cluster.chat)[number];
   // Play chat1's load reports so the status-server has a live chat server to hand out.
   const report = () => unary<ReportLoadReply__Output>((o, cb) => status.ReportLoad({ server: { id: chat.id, host: chat.host, tcpPort: chat.tcpPort, grpcPort: chat.grpcPort }, connections: 0, draining: false }, o, cb));

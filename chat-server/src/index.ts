@@ -2,6 +2,7 @@ import { Server } from '@grpc/grpc-js';
 import {
   bindServer,
   chatInstance,
+  clusterCredentials,
   createMysqlPool,
   createRedis,
   LoadReporter,
@@ -25,6 +26,9 @@ import { createGroupHandlers } from './groups';
 import { createProfileHandlers } from './profile';
 import { HeartbeatSweeper } from './session/heartbeat-sweeper';
 import { LoginHandler } from './session/login-handler';
+import { createLogoutHandler } from './session/logout-handler';
+import { RateGate } from './session/rate-gate';
+import { SessionTokens } from './session/session-tokens';
 import { ConnectionAdmission, refuseSocket } from './session/connection-admission';
 import { MessageCommitter } from './messaging/message-committer';
 import { MessageService, pushCommitted } from './messaging/message-service';
@@ -70,9 +74,10 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   // The committer's own connections, one per lane: each batch is a fixed multi-statement sequence.
   const commitPool = createMysqlPool(config.mysql, { multipleStatements: true, connectionLimit: config.chat.commitLanes });
   const redis = createRedis(config.redis, logger);
+  const credentials = clusterCredentials(config.cluster);
   const registry = new SessionRegistry();
   const routes = new RouteStore(redis, id, HeartbeatSweeper.routeTtlMs(heartbeatSec));
-  const peers = new PeerClients({ selfId: id, redis, configured: config.chatServers, logger });
+  const peers = new PeerClients({ selfId: id, redis, configured: config.chatServers, credentials, logger });
   const notifier = new ClusterNotifier({ serverId: id, registry, routes, peers, logger, redis, reportIntervalSec: config.status.reportIntervalSec });
   const committer = new MessageCommitter({
     pool: commitPool,
@@ -84,8 +89,9 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   });
   const messages = new MessageService(committer, pool, logger);
   const sync = new SyncService(pool);
-  const acks = new DeliveredAckWriter({ pool, logger });
-  const friends = createFriendHandlers({ pool, notifier, logger });
+  const acks = new DeliveredAckWriter({ pool, logger, maxPerUser: config.chat.maxPendingAcksPerUser });
+  const friends = createFriendHandlers({ pool, notifier, logger, requestCooldownSec: config.chat.friendRequestCooldownSec });
+  const tokens = new SessionTokens();
   const groups = createGroupHandlers({ pool, notifier, logger, maxMembers: config.chat.groupMaxMembers });
   const profile = createProfileHandlers({ pool });
 
@@ -101,15 +107,20 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
       [MsgId.FriendReplyReq]: friends.reply,
       [MsgId.FriendListReq]: friends.listFriends,
       [MsgId.FriendDeleteReq]: friends.deleteFriend,
+      [MsgId.BlockReq]: friends.block,
+      [MsgId.UnblockReq]: friends.unblock,
+      [MsgId.BlockListReq]: friends.listBlocked,
+      [MsgId.LogoutReq]: createLogoutHandler({ redis, registry, tokens, logger }),
       ...groups,
       ...profile,
     },
     onDeliveredAck: (c, conversationId, seq) => acks.record(c.uid, conversationId, seq),
+    admit: new RateGate(config.chat, logger).admit,
     missingReason: (msgId) => `${msgName(msgId) ?? msgId} is not available on this server`,
     logger,
   });
   let draining = false;
-  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, logger, accepting: () => !draining, afterTokenCheck: testHooks.afterTokenCheck });
+  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, tokens, logger, accepting: () => !draining, afterTokenCheck: testHooks.afterTokenCheck });
 
   const scheduler = new WriteScheduler();
   const admission = new ConnectionAdmission({ maxConnections: config.chat.maxConnections, maxUnauthenticatedPerIp: config.chat.maxUnauthenticatedPerIp });
@@ -144,7 +155,7 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   if (!widenServerFlowControl(grpcServer, PEER_FLOW_CONTROL_WINDOW)) logger.warn('could not widen the gRPC flow-control window');
   addPeerService(grpcServer, registry, logger);
   addApiService(grpcServer, { router, serverId: id, accepting: () => !draining, logger });
-  const grpcPort = await bindServer(grpcServer, instance.bindHost, instance.grpcPort);
+  const grpcPort = await bindServer(grpcServer, instance.grpcBindHost, instance.grpcPort, credentials);
   // TCP and WebSocket clients are admitted and served alike (a WebSocket arrives as a WsSocket).
   const accept = (socket: ClientSocket): void => {
     if (draining) {
@@ -177,8 +188,9 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   const sweeper = new HeartbeatSweeper({ heartbeatSec, registry, routes, logger });
   const reporter = new LoadReporter({
     kind: 'chat',
-    server: { id, host: instance.host, tcpPort, grpcPort, wsPort },
+    server: { id, host: instance.host, tcpPort, grpcPort, grpcHost: instance.grpcHost, wsPort },
     status: { host: config.status.host, port: config.status.port },
+    credentials,
     intervalSec: config.status.reportIntervalSec,
     connections: () => registry.sessionCount,
     logger,

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createChatApiClient, createLogger, isUnreachableError, unary, type CallReply__Output, type ChatApiClient, type RunningServer } from '@parley/common';
-import { createTestEnv, type TestEnv } from '@parley/common/testing';
+import { createTestEnv, type TestEnv, testClusterCredentials } from '@parley/common/testing';
 import { ChatClient, MsgId, type ChatMessage } from '@parley/protocol';
 import { startChatServer } from '../src/index';
 import { befriend, createUser, userWithToken } from './support/fixtures';
@@ -17,7 +17,7 @@ let api: ChatApiClient;
 before(async () => {
   env = await createTestEnv({ chatServers: [{ id: 'chat1', tcpPort: 0, grpcPort: 0 }, { id: 'chat2', tcpPort: 0, grpcPort: 0 }] });
   server = await startChatServer({ config: env.config, logger: createLogger({ kind: 'chat', id: 'chat1', level: 'silent' }), id: 'chat1' });
-  api = createChatApiClient('127.0.0.1', server.ready.grpcPort as number);
+  api = createChatApiClient('127.0.0.1', server.ready.grpcPort as number, testClusterCredentials());
 });
 
 after(async () => {
@@ -124,7 +124,7 @@ describe('ChatApi service', () => {
 
   it('refuses calls with gRPC UNAVAILABLE once the server drains, so the gate tries another', async () => {
     const chat2 = await startChatServer({ config: env.config, logger: createLogger({ kind: 'chat', id: 'chat2', level: 'silent' }), id: 'chat2' });
-    const client = createChatApiClient('127.0.0.1', chat2.ready.grpcPort as number);
+    const client = createChatApiClient('127.0.0.1', chat2.ready.grpcPort as number, testClusterCredentials());
     const uid = await createUser(env.pool);
     assert.equal((await call(uid, MsgId.SyncReq, { reqId: 1 }, client)).id, MsgId.SyncResp);
     // A socket that never closes its side keeps the drain waiting (1 s) with the gRPC server still up.

@@ -10,7 +10,7 @@ import {
   type KickReply__Output,
   type RunningServer,
 } from '@parley/common';
-import { createTestEnv, type TestEnv } from '@parley/common/testing';
+import { createTestEnv, type TestEnv, testClusterCredentials } from '@parley/common/testing';
 import { ChatClient, MsgId, type ChatMessage, type ProtocolError } from '@parley/protocol';
 import { startChatServer } from '../src/index';
 import { befriend, userWithToken } from './support/fixtures';
@@ -25,7 +25,7 @@ before(async () => {
   env = await createTestEnv({ chatServers: [{ id: 'chat1', tcpPort: 0, grpcPort: 0 }] });
   server = await startChatServer({ config: env.config, logger: createLogger({ kind: 'chat', id: 'chat1', level: 'silent' }), id: 'chat1' });
   tcpPort = server.ready.tcpPort as number;
-  peer = createChatPeerClient('127.0.0.1', server.ready.grpcPort as number);
+  peer = createChatPeerClient('127.0.0.1', server.ready.grpcPort as number, testClusterCredentials());
 });
 
 after(async () => {

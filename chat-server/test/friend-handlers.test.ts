@@ -61,12 +61,14 @@ describe('friend handlers', () => {
       for (const name of ['Searchable', 'xsearchy', 'SEARCHER', 'sea_rch', 'seaXrch', 'nobody']) ids[name] = await createUser(env.pool, name);
     });
 
-    it('matches name substrings case-insensitively, exact and prefix matches first', async () => {
+    it('matches name prefixes case-insensitively, the exact match first (issue 11 item 9: no leading wildcard)', async () => {
       const { users } = await h.searchUsers(ctxOf(1), { reqId, query: 'search' });
       assert.deepEqual(
         users.map((u) => u.name),
-        ['Searchable', 'SEARCHER', 'xsearchy'],
+        ['Searchable', 'SEARCHER'],
       );
+      const infix = await h.searchUsers(ctxOf(1), { reqId, query: 'earch' });
+      assert.deepEqual(infix.users, [], 'a substring that is not a prefix finds nobody');
       const exact = await h.searchUsers(ctxOf(1), { reqId, query: 'searcher' });
       assert.equal(exact.users[0]?.name, 'SEARCHER');
       assert.deepEqual(Object.keys(exact.users[0]!).sort(), ['avatar', 'name', 'nickname', 'uid']);
@@ -74,7 +76,7 @@ describe('friend handlers', () => {
     });
 
     it('treats LIKE wildcards literally', async () => {
-      const underscore = await h.searchUsers(ctxOf(1), { reqId, query: 'a_r' });
+      const underscore = await h.searchUsers(ctxOf(1), { reqId, query: 'sea_r' });
       assert.deepEqual(underscore.users.map((u) => u.name), ['sea_rch']);
       const percent = await h.searchUsers(ctxOf(1), { reqId, query: 'sea%rch' });
       assert.deepEqual(percent.users, []);
@@ -91,11 +93,11 @@ describe('friend handlers', () => {
 
     it('pages with offset and limit', async () => {
       const all = (await h.searchUsers(ctxOf(1), { reqId, query: 'search' })).users.map((u) => u.uid);
-      const page1 = (await h.searchUsers(ctxOf(1), { reqId, query: 'search', limit: 2 })).users.map((u) => u.uid);
-      const page2 = (await h.searchUsers(ctxOf(1), { reqId, query: 'search', offset: 2, limit: 2 })).users.map((u) => u.uid);
-      assert.deepEqual(page1, all.slice(0, 2));
-      assert.deepEqual(page2, all.slice(2, 4));
-      assert.equal(page2.length, 1);
+      const page1 = (await h.searchUsers(ctxOf(1), { reqId, query: 'search', limit: 1 })).users.map((u) => u.uid);
+      const page2 = (await h.searchUsers(ctxOf(1), { reqId, query: 'search', offset: 1, limit: 1 })).users.map((u) => u.uid);
+      assert.equal(all.length, 2);
+      assert.deepEqual(page1, all.slice(0, 1));
+      assert.deepEqual(page2, all.slice(1, 2));
     });
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, type ChatInstanceConfig } from '@parley/common';
-import { createTestEnv, type TestEnv } from '@parley/common/testing';
+import { createTestEnv, type TestEnv, testClusterCredentials } from '@parley/common/testing';
 import { MsgId, type ChatMessage } from '@parley/protocol';
 import { PeerClients } from '../src/cluster/peer-clients';
 import { Payload, type Push } from '../src/cluster/push';
@@ -117,10 +117,10 @@ describe('cross-server delivery', () => {
   it('splits a tick at the per-call limits and still delivers everything', async () => {
     const a = await user();
     const session = await chat2.connect(a);
-    const split = new PeerClients({ selfId: 'chat1', redis: env.redis, configured: directory, logger, maxPushesPerCall: 2, maxBytesPerCall: 1 << 20 });
+    const split = new PeerClients({ selfId: 'chat1', redis: env.redis, configured: directory, credentials: testClusterCredentials(), logger, maxPushesPerCall: 2, maxBytesPerCall: 1 << 20 });
     const payloads = [1, 2, 3, 4, 5].map((i) => message(`m${i}`));
     const big = message('x'.repeat(2000));
-    const bySize = new PeerClients({ selfId: 'chat1', redis: env.redis, configured: directory, logger, maxBytesPerCall: 2500 });
+    const bySize = new PeerClients({ selfId: 'chat1', redis: env.redis, configured: directory, credentials: testClusterCredentials(), logger, maxBytesPerCall: 2500 });
     try {
       const calls = await received(chat2, async () => {
         assert.deepEqual(await split.deliver('chat2', payloads.map((payload) => ({ payload, uids: [a.uid] }))), []);
@@ -140,7 +140,7 @@ describe('cross-server delivery', () => {
 
   it('hands back everything when the call fails', async () => {
     const closed = await unusedPort();
-    const peers = new PeerClients({ selfId: 'chat1', redis: env.redis, configured: [{ id: 'gone', host: '127.0.0.1', bindHost: '127.0.0.1', tcpPort: 0, grpcPort: closed, wsPort: -1 }], logger });
+    const peers = new PeerClients({ selfId: 'chat1', redis: env.redis, configured: [{ id: 'gone', host: '127.0.0.1', bindHost: '127.0.0.1', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort: 0, grpcPort: closed, wsPort: -1 }], credentials: testClusterCredentials(), logger });
     try {
       const pushes: Push[] = [
         { payload: message('a'), uids: [1, 2] },

@@ -1,5 +1,6 @@
 import type { Logger } from './logger';
 import { toParleyError } from './errors';
+import type { ClusterCredentials } from './grpc/cluster-credentials';
 import { unary } from './grpc/grpc-helpers';
 import type { ChatServerInfo, DeregisterReply__Output, FileServerInfo, ReportLoadReply__Output } from './grpc/messages';
 import { createStatusClient, type StatusServiceClient } from './grpc/services';
@@ -11,6 +12,7 @@ export type LoadReporterOptions =
 
 interface ReporterCommon {
   status: { host: string; port: number };
+  credentials: ClusterCredentials;
   intervalSec: number;
   /** Logged-in sessions (or file connections) right now. */
   connections: () => number;
@@ -31,7 +33,7 @@ export class LoadReporter {
   private readonly deadlineMs: number;
 
   constructor(private readonly options: LoadReporterOptions) {
-    this.client = createStatusClient(options.status.host, options.status.port);
+    this.client = createStatusClient(options.status.host, options.status.port, options.credentials);
     this.deadlineMs = options.deadlineMs ?? 2000;
   }
 

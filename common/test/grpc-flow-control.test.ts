@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:http2';
 import { describe, it } from 'node:test';
 import { Server } from '@grpc/grpc-js';
 import { bindServer, shutdownServer, widenServerFlowControl } from '../src';
+import { testClusterCredentials, testClusterTls } from '../src/testing';
 
 describe('widenServerFlowControl', () => {
   it('gives a grpc-js server larger HTTP/2 receive windows, per stream and per connection', async () => {
@@ -10,8 +12,10 @@ describe('widenServerFlowControl', () => {
     const server = new Server();
     // False would mean grpc-js moved its internals: the window is the default again, fix the helper.
     assert.equal(widenServerFlowControl(server, windowBytes), true);
-    const port = await bindServer(server, '127.0.0.1', 0);
-    const session = connect(`http://127.0.0.1:${port}`);
+    const port = await bindServer(server, '127.0.0.1', 0, testClusterCredentials());
+    // The server is mutual TLS like every internal one: speak HTTP/2 over TLS with the cluster certificate.
+    const tls = testClusterTls();
+    const session = connect(`https://127.0.0.1:${port}`, { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) });
     try {
       await new Promise<void>((resolve, reject) => {
         session.once('remoteSettings', () => resolve());

@@ -17,11 +17,11 @@ describe('ensureLocalServices', () => {
     const s = await ensureLocalServices(env);
     try {
       assert.equal(s.started.length, 2, s.started.join('; '));
-      const conn = await connectMysqlServer({ host: s.mysql.host, port: s.mysql.port, user: 'root', password: '', database: '', poolSize: 1 });
+      const conn = await connectMysqlServer({ host: s.mysql.host, port: s.mysql.port, user: 'root', password: '', database: '', poolSize: 1, tls: false, caFile: '', certFile: '', keyFile: '' });
       const [rows] = await conn.query<RowDataPacket[]>('SELECT 1 + 1 AS two');
       assert.equal(rows[0]?.two, 2);
       await conn.end();
-      const redis = createRedis({ host: s.redis.host, port: s.redis.port, password: '', db: 0, keyPrefix: '' });
+      const redis = createRedis({ host: s.redis.host, port: s.redis.port, user: '', password: '', tls: false, caFile: '', certFile: '', keyFile: '', tlsServername: '', db: 0, keyPrefix: '' });
       assert.equal(await redis.ping(), 'PONG');
       redis.disconnect();
       assert.equal(s.env.PARLEY_MYSQL_PORT, String(s.mysql.port));

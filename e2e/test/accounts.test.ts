@@ -14,7 +14,7 @@ import {
   type StatusServiceClient,
   type ValidateTokenReply__Output,
 } from '@parley/common';
-import { extractCode } from '@parley/common/testing';
+import { extractCode, testClusterCredentials } from '@parley/common/testing';
 import { Cluster, postJson, type HttpResult } from '../src/index';
 
 const CODE_TTL_SEC = 30;
@@ -64,7 +64,7 @@ before(async () => {
     // log_level info: the harness waits for the servers' {"event":"ready"} line, which is logged at info.
     sections: { cluster: { log_level: 'info' }, verify: { code_ttl_sec: CODE_TTL_SEC, resend_interval_sec: 0, hourly_limit_per_ip: 100000 }, gate: { body_limit_bytes: 4096 } },
   });
-  status = createStatusClient(cluster.status.host, cluster.status.port);
+  status = createStatusClient(cluster.status.host, cluster.status.port, testClusterCredentials());
   for (const chat of cluster.chat) {
     await unary<ReportLoadReply__Output>((o, cb) => status.ReportLoad({ server: { id: chat.id, host: chat.host, tcpPort: chat.tcpPort, grpcPort: chat.grpcPort }, connections: 0, draining: false }, o, cb));
   }
@@ -95,6 +95,7 @@ describe('accounts through the cluster', () => {
     assert.equal(login.status, 200, JSON.stringify(login.body));
     assert.deepEqual(Object.keys(login.body).sort(), ['host', 'serverId', 'tcpPort', 'token', 'tokenTtlSec', 'uid']);
     assert.equal(login.body.uid, uid);
+    assert.equal(login.body.tokenTtlSec, 12 * 3600, 'tokens live 12 h by default (issue 11 item 3)');
     const chat = cluster.chat.find((c) => c.id === login.body.serverId);
     assert.ok(chat, `serverId ${String(login.body.serverId)} is one of the registered chat servers`);
     assert.equal(login.body.host, chat.host);

@@ -10,6 +10,7 @@ import {
 import { ChatClient } from '@parley/protocol';
 import { Cluster } from '../src/cluster';
 import { createUser, login } from './support/chat-fixtures';
+import { testClusterCredentials } from '@parley/common/testing';
 
 // Chat servers and the real status-server: load reports, a token issued by GetChatServer, draining.
 let cluster: Cluster;
@@ -17,7 +18,7 @@ let status: StatusServiceClient;
 
 before(async () => {
   cluster = await Cluster.start({ chatServers: 2, kinds: ['status', 'chat'], sections: { cluster: { log_level: 'info' } } });
-  status = createStatusClient(cluster.status.host, cluster.status.port);
+  status = createStatusClient(cluster.status.host, cluster.status.port, testClusterCredentials());
 });
 
 after(async () => {

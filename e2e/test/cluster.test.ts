@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createRedis, createStatusClient, deleteByPrefix, loadConfig, unary, type ListChatServersReply__Output } from '@parley/common';
-import { canConnect, dropDatabase, freePort, testConfigText, TEST_DB_PREFIX, uniqueSuffix } from '@parley/common/testing';
+import { canConnect, dropDatabase, freePort, testConfigText, TEST_DB_PREFIX, uniqueSuffix, testClusterCredentials } from '@parley/common/testing';
 import { Cluster, REPO_ROOT } from '../src';
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 10000): Promise<void> {
@@ -25,7 +25,7 @@ describe('cluster harness', () => {
       assert.deepEqual([...cluster.processes.keys()].sort(), ['chat1', 'chat2', 'gate', 'status', 'verify']);
       const health = await fetch(`${cluster.gateUrl}/api/health`);
       assert.equal(health.status, 200);
-      const status = createStatusClient(cluster.status.host, cluster.status.port);
+      const status = createStatusClient(cluster.status.host, cluster.status.port, testClusterCredentials());
       await waitUntil('both chat servers to report', async () => {
         const reply = await unary<ListChatServersReply__Output>((o, cb) => status.ListChatServers({}, o, cb));
         return reply.servers.filter((s) => s.healthy).length === 2;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createStatusClient, unary, type ListFileServersReply__Output, type StatusServiceClient } from '@parley/common';
-import { extractCode } from '@parley/common/testing';
+import { extractCode, testClusterCredentials } from '@parley/common/testing';
 import { decodeServerMessage, encodeFrame, FileClient, FileTransfers, MsgId, TlvDecoder, type ServerMessage, type TransferProgress } from '@parley/protocol';
 import { WebSocket } from 'ws';
 import { Cluster, postJson } from '../src/index';
@@ -38,7 +38,7 @@ before(async () => {
     fileServers: 2,
     sections: { cluster: { log_level: 'info' }, file: { checkpoint_bytes: MiB, min_free_bytes: 0 } },
   });
-  status = createStatusClient(cluster.status.host, cluster.status.port);
+  status = createStatusClient(cluster.status.host, cluster.status.port, testClusterCredentials());
   work = mkdtempSync(join(tmpdir(), 'parley-e2e-files-'));
 });
 

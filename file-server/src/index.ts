@@ -1,4 +1,4 @@
-import { createMysqlPool, createRedis, fileInstance, LoadReporter, migrate, parseOriginList, TcpListener, WsListener, type ClientSocket, type RunningServer, type ServerContext } from '@parley/common';
+import { clusterCredentials, createMysqlPool, createRedis, fileInstance, LoadReporter, migrate, parseOriginList, TcpListener, WsListener, type ClientSocket, type RunningServer, type ServerContext } from '@parley/common';
 import { BufferPool, fileFrameLimit, MsgId } from '@parley/protocol';
 import { DownloadService } from './download/download-service';
 import { ConnectionRegistry } from './session/connection-registry';
@@ -96,6 +96,7 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
     kind: 'file',
     server: { id, host: instance.host, tcpPort, wsPort },
     status: { host: config.status.host, port: config.status.port },
+    credentials: clusterCredentials(config.cluster),
     intervalSec: config.status.reportIntervalSec,
     connections: () => registry.loggedIn,
     logger,

@@ -1,7 +1,7 @@
 /**
  * The express app of the gate: JSON under /api, one error mapper, JSON 404 for everything else.
  * Express 5 forwards a rejected async handler to the error middleware, so handlers simply throw.
- * /api/conversations and /api/groups are the bearer-token REST API: authenticated (and limited)
+ * /api/conversations, /api/groups and /api/logout are the bearer-token REST API: authenticated (and limited)
  * before their bodies are read.
  */
 import express, { type Express, type RequestHandler } from 'express';
@@ -15,6 +15,7 @@ import { conversationsRouter } from './routes/conversations';
 import { groupsRouter } from './routes/groups';
 import { healthRoute } from './routes/health';
 import { loginRoute } from './routes/login';
+import { logoutRoute } from './routes/logout';
 import { registerRoute } from './routes/register';
 import { resetPasswordRoute } from './routes/reset-password';
 import { verifyCodeRoute } from './routes/verify-code';
@@ -35,11 +36,13 @@ export function createApp(deps: GateDeps): Express {
   app.use(securityHeaders);
 
   const api = express.Router();
-  api.use(['/conversations', '/groups'], bearerAuth(deps));
+  api.use(['/conversations', '/groups', '/logout'], bearerAuth(deps));
+  const track = (handler: RequestHandler) => deps.inFlight.track(handler);
+  // Logout takes no body (any is ignored), so it comes before the JSON requirements.
+  api.post('/logout', track(logoutRoute(deps)));
   api.use(requireJson);
   api.post('/conversations/:conversationId/messages', jsonBody(Math.max(deps.config.gate.bodyLimitBytes, MESSAGE_REQUEST_LIMIT_BYTES)));
   api.use(jsonBody(deps.config.gate.bodyLimitBytes));
-  const track = (handler: RequestHandler) => deps.inFlight.track(handler);
   api.post('/verify-code', track(verifyCodeRoute(deps)));
   api.post('/register', track(registerRoute(deps)));
   api.post('/reset-password', track(resetPasswordRoute(deps)));

@@ -3,6 +3,8 @@
  * backend's code (and, from the verify-server, its details such as { retryAfterSec }).
  */
 import {
+  clusterCredentials,
+  type ClusterCredentials,
   chatPeerAddress,
   createChatPeerClient,
   createStatusClient,
@@ -42,13 +44,16 @@ export interface ChatServerChoice {
 export class Backends {
   readonly verify: VerifyServiceClient;
   readonly status: StatusServiceClient;
+  /** The cluster's mTLS credentials, also for the ChatApi channels. */
+  readonly credentials: ClusterCredentials;
 
   constructor(
     private readonly config: ParleyConfig,
     private readonly redis: Redis,
   ) {
-    this.verify = createVerifyClient(config.verify.host, config.verify.port);
-    this.status = createStatusClient(config.status.host, config.status.port);
+    this.credentials = clusterCredentials(config.cluster);
+    this.verify = createVerifyClient(config.verify.host, config.verify.port, this.credentials);
+    this.status = createStatusClient(config.status.host, config.status.port, this.credentials);
   }
 
   async getVerifyCode(email: string, purpose: Purpose, clientIp: string): Promise<GetVerifyCodeReply__Output> {
@@ -78,7 +83,7 @@ export class Backends {
     if (!server) return 0;
     const address = await chatPeerAddress(this.redis, server, this.config.chatServers);
     if (!address) return 0;
-    const peer = createChatPeerClient(address.host, address.port);
+    const peer = createChatPeerClient(address.host, address.port, this.credentials);
     try {
       const reply = await unary<KickReply__Output>((o, cb) => peer.Kick({ uid, keepSession: '', reason }, o, cb), DEADLINE_MS);
       return reply.kicked;

@@ -16,6 +16,7 @@ const DIGEST_CHARS = 32;
 
 interface Authenticated {
   uid: number;
+  token: string;
 }
 
 /** The uid the request was authenticated as; only routes behind bearerAuth may ask. */
@@ -23,6 +24,13 @@ export function authenticatedUid(res: Response): number {
   const auth = res.locals.auth as Authenticated | undefined;
   if (!auth) throw new ParleyError('INTERNAL', undefined, { cause: new Error('route is not behind bearerAuth') });
   return auth.uid;
+}
+
+/** The uid and token the request was authenticated with (POST /api/logout revokes that token). */
+export function authenticatedToken(res: Response): { uid: number; token: string } {
+  const auth = res.locals.auth as Authenticated | undefined;
+  if (!auth) throw new ParleyError('INTERNAL', undefined, { cause: new Error('route is not behind bearerAuth') });
+  return auth;
 }
 
 export function bearerAuth(deps: GateDeps): RequestHandler {
@@ -40,7 +48,7 @@ export function bearerAuth(deps: GateDeps): RequestHandler {
       throw new ParleyError('TOKEN_INVALID');
     }
     await limiter.take(GateKeys.apiToken(uid, tokenDigest(token).slice(0, DIGEST_CHARS)), config.gate.apiLimitPerMinute, API_WINDOW_MS).catch(storeDown);
-    res.locals.auth = { uid } satisfies Authenticated;
+    res.locals.auth = { uid, token } satisfies Authenticated;
     next();
   };
 }

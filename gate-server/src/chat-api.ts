@@ -12,6 +12,7 @@ import {
   unary,
   type CallReply__Output,
   type ChatApiClient,
+  type ClusterCredentials,
   type Logger,
 } from '@parley/common';
 import {
@@ -45,6 +46,7 @@ export class ChatApi {
 
   constructor(
     private readonly selector: ChatServerSelector,
+    private readonly credentials: ClusterCredentials,
     private readonly logger: Logger,
     private readonly deadlineMs = CALL_DEADLINE_MS,
   ) {}
@@ -90,7 +92,7 @@ export class ChatApi {
     if (known?.address === address) return known.client;
     // A restarted server may listen elsewhere: its old channel is of no use.
     known?.client.close();
-    const client = createChatApiClient(target.host, target.port);
+    const client = createChatApiClient(target.host, target.port, this.credentials);
     this.channels.set(target.id, { address, client });
     return client;
   }

@@ -54,7 +54,7 @@ export class ChatServerSelector {
     }
     const fallback = this.options.configured.filter((c) => c.grpcPort > 0 && !exclude.has(c.id) && !draining.has(c.id));
     const pick = fallback[Math.floor(this.random() * fallback.length)];
-    return pick ? { id: pick.id, host: pick.host, port: pick.grpcPort } : undefined;
+    return pick ? { id: pick.id, host: pick.grpcHost || pick.host, port: pick.grpcPort } : undefined;
   }
 
   /** The user's route and the registry in one round trip. */
@@ -72,5 +72,5 @@ export class ChatServerSelector {
 }
 
 function target(rec: ChatServerRecord): ChatTarget {
-  return { id: rec.server.id, host: rec.server.host, port: rec.server.grpcPort };
+  return { id: rec.server.id, host: rec.server.grpcHost || rec.server.host, port: rec.server.grpcPort };
 }

@@ -43,7 +43,7 @@ export async function startGateServer(ctx: ServerContext): Promise<RunningServer
   const slots = new HashSlots(config.gate.hashConcurrency || availableParallelism(), config.gate.hashQueueLimit);
   const hasher = new PasswordHasher({ memoryCost: config.gate.hashMemoryKib, timeCost: config.gate.hashTimeCost }, slots);
   const selector = new ChatServerSelector({ redis, configured: config.chatServers, reportIntervalSec: config.status.reportIntervalSec });
-  const chatApi = new ChatApi(selector, logger);
+  const chatApi = new ChatApi(selector, backends.credentials, logger);
   const inFlight = new InFlight();
   const loginFailures = new LoginFailures(redis, config.gate);
   const deps: GateDeps = { config, logger, pool, redis, users: new UserRepository(pool), hasher, limiter: new RateLimiter(redis), loginFailures, backends, chatApi, inFlight };

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger, createStatusClient, unary, type ParleyConfig, type ReportLoadReply__Output, type RunningServer, type StatusServiceClient } from '@parley/common';
-import { createTestEnv, extractCode, type TestEnv } from '@parley/common/testing';
+import { createTestEnv, extractCode, type TestEnv, testClusterCredentials } from '@parley/common/testing';
 import { SmtpSink } from '@parley/common/testing/smtp-sink';
 import { startStatusServer } from '@parley/status-server';
 import { startVerifyServer } from '@parley/verify-server';
@@ -57,7 +57,7 @@ export class Backing {
       verify: { ...base.verify, port: verify.ready.port as number },
       status: { ...base.status, port: status.ready.port as number },
     };
-    const statusClient = createStatusClient('127.0.0.1', config.status.port);
+    const statusClient = createStatusClient('127.0.0.1', config.status.port, testClusterCredentials());
     const backing = new Backing(env, sink, verify, status, statusClient, config);
     await backing.reportChatServer();
     return backing;

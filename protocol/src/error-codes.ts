@@ -34,6 +34,8 @@ export const ErrorCodes = {
   NOT_MEMBER: { httpStatus: 403, message: 'Only members can do that' },
   ALREADY_FRIENDS: { httpStatus: 409, message: 'You are already friends' },
   REQUEST_PENDING: { httpStatus: 409, message: 'A friend request is already pending' },
+  BLOCKED: { httpStatus: 403, message: 'One of you has blocked the other' },
+  REQUEST_COOLDOWN: { httpStatus: 429, message: 'Your last request to this user was declined recently; try again later' },
   SELF_REQUEST: { httpStatus: 400, message: 'You cannot befriend yourself' },
 
   MALFORMED_FRAME: { httpStatus: 400, message: 'The frame could not be decoded' },

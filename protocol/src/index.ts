@@ -11,6 +11,7 @@ export * from './message-ids';
 export * from './entity-schemas';
 export * from './group-schemas';
 export * from './profile-schemas';
+export * from './block-schemas';
 export * from './message-schemas';
 export * from './message-codec';
 export * from './chunk-codec';

@@ -12,6 +12,8 @@ export const MsgId = {
   LoginResp: 11,
   Kick: 12,
   Reconnect: 13,
+  LogoutReq: 14,
+  LogoutResp: 15,
 
   SearchUserReq: 20,
   SearchUserResp: 21,
@@ -26,6 +28,12 @@ export const MsgId = {
   FriendDeleteReq: 30,
   FriendDeleteResp: 31,
   FriendNotify: 32,
+  BlockReq: 33,
+  BlockResp: 34,
+  UnblockReq: 35,
+  UnblockResp: 36,
+  BlockListReq: 37,
+  BlockListResp: 38,
 
   SendReq: 40,
   SendAck: 41,
@@ -88,12 +96,16 @@ export type MsgIdValue = (typeof MsgId)[MsgName];
  */
 export const ResponseIdFor = {
   [MsgId.LoginReq]: MsgId.LoginResp,
+  [MsgId.LogoutReq]: MsgId.LogoutResp,
   [MsgId.SearchUserReq]: MsgId.SearchUserResp,
   [MsgId.FriendRequestReq]: MsgId.FriendRequestResp,
   [MsgId.FriendRequestListReq]: MsgId.FriendRequestListResp,
   [MsgId.FriendReplyReq]: MsgId.FriendReplyResp,
   [MsgId.FriendListReq]: MsgId.FriendListResp,
   [MsgId.FriendDeleteReq]: MsgId.FriendDeleteResp,
+  [MsgId.BlockReq]: MsgId.BlockResp,
+  [MsgId.UnblockReq]: MsgId.UnblockResp,
+  [MsgId.BlockListReq]: MsgId.BlockListResp,
   [MsgId.SendReq]: MsgId.SendAck,
   [MsgId.SyncReq]: MsgId.SyncResp,
   [MsgId.PullReq]: MsgId.PullResp,

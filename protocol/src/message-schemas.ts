@@ -43,12 +43,14 @@ import {
   GroupNotifySchema,
 } from './group-schemas';
 import { MsgId } from './message-ids';
+import { BlockListReqSchema, BlockListRespSchema, BlockReqSchema, BlockRespSchema, UnblockReqSchema, UnblockRespSchema } from './block-schemas';
 import { ProfileUpdateReqSchema, ProfileUpdateRespSchema } from './profile-schemas';
 import {
   MAX_FRIEND_NOTE_CHARS,
   MAX_HISTORY_LIMIT,
   MAX_PULL_LIMIT,
   MAX_SEARCH_LIMIT,
+  MAX_SEARCH_OFFSET,
   MAX_SEARCH_QUERY_CHARS,
   MAX_SYNC_HAVE_ENTRIES,
 } from './protocol-limits';
@@ -88,10 +90,18 @@ export const LoginRespSchema = z.object({
 export type LoginResp = z.infer<typeof LoginRespSchema>;
 
 /** Known kick reasons; the field stays an open string so new reasons don't break old clients. */
-export const KickReason = { LoggedInElsewhere: 'logged_in_elsewhere', PasswordChanged: 'password_changed' } as const;
+export const KickReason = { LoggedInElsewhere: 'logged_in_elsewhere', PasswordChanged: 'password_changed', LoggedOut: 'logged_out' } as const;
 
 export const KickSchema = z.object({ reason: z.string() });
 export type Kick = z.infer<typeof KickSchema>;
+
+/** Revokes the login token of this session and ends it (docs/protocol.md, "Logout"). */
+export const LogoutReqSchema = z.object({ reqId: ReqIdSchema });
+export type LogoutReq = z.infer<typeof LogoutReqSchema>;
+
+/** Sent just before the server's Kick {reason: 'logged_out'} and the close. */
+export const LogoutRespSchema = z.object({ reqId: ReqIdSchema });
+export type LogoutResp = z.infer<typeof LogoutRespSchema>;
 
 export const ReconnectSchema = z.object({ reason: z.string() });
 export type Reconnect = z.infer<typeof ReconnectSchema>;
@@ -101,7 +111,7 @@ export type Reconnect = z.infer<typeof ReconnectSchema>;
 export const SearchUserReqSchema = z.object({
   reqId: ReqIdSchema,
   query: z.string().min(1).max(MAX_SEARCH_QUERY_CHARS),
-  offset: z.int().nonnegative().optional(),
+  offset: z.int().nonnegative().max(MAX_SEARCH_OFFSET).optional(),
   limit: z.int().min(1).max(MAX_SEARCH_LIMIT).optional(),
 });
 export type SearchUserReq = z.infer<typeof SearchUserReqSchema>;
@@ -264,12 +274,16 @@ export type HistoryResp = z.infer<typeof HistoryRespSchema>;
 export const ClientMessageSchemas = {
   [MsgId.Ping]: PingSchema,
   [MsgId.LoginReq]: LoginReqSchema,
+  [MsgId.LogoutReq]: LogoutReqSchema,
   [MsgId.SearchUserReq]: SearchUserReqSchema,
   [MsgId.FriendRequestReq]: FriendRequestReqSchema,
   [MsgId.FriendRequestListReq]: FriendRequestListReqSchema,
   [MsgId.FriendReplyReq]: FriendReplyReqSchema,
   [MsgId.FriendListReq]: FriendListReqSchema,
   [MsgId.FriendDeleteReq]: FriendDeleteReqSchema,
+  [MsgId.BlockReq]: BlockReqSchema,
+  [MsgId.UnblockReq]: UnblockReqSchema,
+  [MsgId.BlockListReq]: BlockListReqSchema,
   [MsgId.SendReq]: SendReqSchema,
   [MsgId.DeliveredAck]: DeliveredAckSchema,
   [MsgId.SyncReq]: SyncReqSchema,
@@ -295,12 +309,16 @@ export const ServerMessageSchemas = {
   [MsgId.LoginResp]: LoginRespSchema,
   [MsgId.Kick]: KickSchema,
   [MsgId.Reconnect]: ReconnectSchema,
+  [MsgId.LogoutResp]: LogoutRespSchema,
   [MsgId.SearchUserResp]: SearchUserRespSchema,
   [MsgId.FriendRequestResp]: FriendRequestRespSchema,
   [MsgId.FriendRequestListResp]: FriendRequestListRespSchema,
   [MsgId.FriendReplyResp]: FriendReplyRespSchema,
   [MsgId.FriendListResp]: FriendListRespSchema,
   [MsgId.FriendDeleteResp]: FriendDeleteRespSchema,
+  [MsgId.BlockResp]: BlockRespSchema,
+  [MsgId.UnblockResp]: UnblockRespSchema,
+  [MsgId.BlockListResp]: BlockListRespSchema,
   [MsgId.FriendNotify]: FriendNotifySchema,
   [MsgId.SendAck]: SendAckSchema,
   [MsgId.MessagePush]: MessagePushSchema,

@@ -31,6 +31,10 @@ export const MAX_CLIENT_MSG_ID_CHARS = 64;
 export const MAX_SEARCH_QUERY_CHARS = 64;
 export const MAX_SEARCH_LIMIT = 50;
 export const DEFAULT_SEARCH_LIMIT = 20;
+/** Search pages stop here: deep offsets only serve enumerating every user. */
+export const MAX_SEARCH_OFFSET = 200;
+/** A block list answers at most this many users (most recent first). */
+export const MAX_LISTED_BLOCKS = 1000;
 export const MAX_FRIEND_NOTE_CHARS = 200;
 export const MAX_PULL_LIMIT = 500;
 export const DEFAULT_PULL_LIMIT = 100;

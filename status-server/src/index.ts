@@ -3,7 +3,7 @@
  * served over gRPC (proto/status.proto). State lives in Redis only; see docs/status-server.md.
  */
 import { Server } from '@grpc/grpc-js';
-import { bindServer, createRedis, shutdownServer, statusPackage, type RunningServer, type ServerContext } from '@parley/common';
+import { bindServer, clusterCredentials, createRedis, shutdownServer, statusPackage, type RunningServer, type ServerContext } from '@parley/common';
 import { ChatServerRegistry } from './chat-server-registry';
 import { FileServerRegistry } from './file-server-registry';
 import { statusServiceHandlers } from './status-service';
@@ -35,7 +35,7 @@ export async function startStatusServer(ctx: ServerContext, options: StatusServe
     const registry = new ChatServerRegistry(redis, registryOptions);
     const fileRegistry = new FileServerRegistry(redis, registryOptions);
     server.addService(statusPackage().StatusService.service, statusServiceHandlers({ redis, registry, fileRegistry, logger, tokenTtlSec: cfg.tokenTtlSec }));
-    const port = await bindServer(server, cfg.host, cfg.port);
+    const port = await bindServer(server, cfg.bindHost || cfg.host, cfg.port, clusterCredentials(config.cluster));
 
     // Forget long-silent servers; every status-server may run this, the script is atomic and idempotent.
     let pruning: Promise<void> | undefined;

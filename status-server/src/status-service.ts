@@ -46,7 +46,12 @@ function checkWsPort(port: number): number {
 function checkServer(server: ChatServerInfo__Output | null): ChatServerAddress {
   if (!server) throw invalid('server', 'server is required');
   if (!HOST.test(server.host)) throw invalid('server.host', 'server.host must be a non-empty host name or address');
-  return { id: checkServerId(server.id, 'server.id'), host: server.host, tcpPort: checkPort(server.tcpPort, 'server.tcpPort'), grpcPort: checkPort(server.grpcPort, 'server.grpcPort'), wsPort: checkWsPort(server.wsPort) };
+  const address: ChatServerAddress = { id: checkServerId(server.id, 'server.id'), host: server.host, tcpPort: checkPort(server.tcpPort, 'server.tcpPort'), grpcPort: checkPort(server.grpcPort, 'server.grpcPort'), wsPort: checkWsPort(server.wsPort) };
+  if (server.grpcHost) {
+    if (!HOST.test(server.grpcHost)) throw invalid('server.grpcHost', 'server.grpcHost must be a host name or address');
+    address.grpcHost = server.grpcHost;
+  }
+  return address;
 }
 
 function checkFileServer(server: FileServerInfo__Output | null): FileServerAddress {

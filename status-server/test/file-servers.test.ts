@@ -11,7 +11,7 @@ import {
   type GetChatServerReply__Output,
   type StatusServiceClient,
 } from '@parley/common';
-import { createTestEnv, type TestEnv } from '@parley/common/testing';
+import { createTestEnv, type TestEnv, testClusterCredentials } from '@parley/common/testing';
 import { FILE_PENDING_KEY, FileServerRegistry, PENDING_KEY, startStatusServer, type RunningStatusServer } from '../src';
 
 const INTERVAL_SEC = 5;
@@ -30,7 +30,7 @@ describe('file servers in the status-server', () => {
   before(async () => {
     env = await createTestEnv({ sections: { status: { report_interval_sec: INTERVAL_SEC } } });
     server = await startStatusServer({ config: env.config, logger: env.logger, id: 'status' }, { now: () => clock });
-    client = createStatusClient('127.0.0.1', server.port);
+    client = createStatusClient('127.0.0.1', server.port, testClusterCredentials());
   });
   after(async () => {
     client.close();

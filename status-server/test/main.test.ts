@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { createStatusClient, unary, type ListChatServersReply__Output } from '@parley/common';
-import { createTestEnv, testConfigText, type TestEnv } from '@parley/common/testing';
+import { createTestEnv, testConfigText, type TestEnv, testClusterCredentials } from '@parley/common/testing';
 
 const MAIN = join(__dirname, '..', 'src', 'main.js');
 
@@ -49,7 +49,7 @@ describe('status-server main', () => {
       });
       assert.equal(ready.kind, 'status');
       assert.equal(typeof ready.port, 'number');
-      const client = createStatusClient('127.0.0.1', ready.port as number);
+      const client = createStatusClient('127.0.0.1', ready.port as number, testClusterCredentials());
       const reply = await unary<ListChatServersReply__Output>((o, cb) => client.ListChatServers({}, o, cb));
       assert.deepEqual(reply.servers, []);
       client.close();

@@ -13,7 +13,7 @@ import {
   type ReportLoadReply__Output,
   type StatusServiceClient,
 } from '@parley/common';
-import { createTestEnv, type TestEnv } from '@parley/common/testing';
+import { createTestEnv, type TestEnv, testClusterCredentials } from '@parley/common/testing';
 import { PENDING_KEY, startStatusServer, type RunningStatusServer } from '../src';
 
 function addr(id: string) {
@@ -31,7 +31,7 @@ class Caller {
   constructor(readonly client: StatusServiceClient) {}
 
   static connect(server: RunningStatusServer): Caller {
-    return new Caller(createStatusClient('127.0.0.1', server.port));
+    return new Caller(createStatusClient('127.0.0.1', server.port, testClusterCredentials()));
   }
 
   report(id: string, connections: number, draining = false): Promise<ReportLoadReply__Output> {
@@ -95,7 +95,7 @@ describe('status-server over gRPC', () => {
     assert.equal(server.ready.port, server.port);
     assert.deepEqual(await caller.report('chat1', 0), { reportIntervalSec: 5 });
     const [load] = await caller.list();
-    assert.deepEqual(load?.server, addr('chat1'));
+    assert.deepEqual(load?.server, { ...addr('chat1'), grpcHost: '' });
     assert.equal(load?.healthy, true);
     assert.ok(Math.abs(Date.now() - (load?.lastReportMs ?? 0)) < 5000);
   });
@@ -111,12 +111,18 @@ describe('status-server over gRPC', () => {
     await rejectsWith(caller.login(0), 'VALIDATION_FAILED');
   });
 
+  it('keeps the separate gRPC dial address of a chat server, and refuses a malformed one', async () => {
+    await unary((o, cb) => caller.client.ReportLoad({ server: { ...addr('chat1'), grpcHost: 'chat1.internal' }, connections: 0, draining: false }, o, cb));
+    assert.equal((await caller.list())[0]?.server?.grpcHost, 'chat1.internal');
+    await rejectsWith(unary((o, cb) => caller.client.ReportLoad({ server: { ...addr('chat2'), grpcHost: 'a b' }, connections: 0 }, o, cb)), 'VALIDATION_FAILED');
+  });
+
   it('chooses the least-loaded of three servers', async () => {
     await caller.report('chat1', 40);
     await caller.report('chat2', 25);
     await caller.report('chat3', 30);
     const reply = await caller.login(1);
-    assert.deepEqual(reply.server, addr('chat2'));
+    assert.deepEqual(reply.server, { ...addr('chat2'), grpcHost: '' });
     const pending = Object.fromEntries((await caller.list()).map((l) => [l.server?.id, l.pending]));
     assert.deepEqual(pending, { chat1: 0, chat2: 1, chat3: 0 });
   });
@@ -211,7 +217,7 @@ describe('status-server over gRPC', () => {
     const { token } = await caller.login(507);
     caller.close();
     await server.stop();
-    const stale = createStatusClient('127.0.0.1', server.port);
+    const stale = createStatusClient('127.0.0.1', server.port, testClusterCredentials());
     await rejectsWith(unary((o, cb) => stale.ListChatServers({}, o, cb), 1000), 'UNAVAILABLE');
     stale.close();
 

@@ -3,7 +3,7 @@
  * `startVerifyServer(ctx)` runs it in-process (tests) or under `runServer` (src/main.ts).
  */
 import { Server } from '@grpc/grpc-js';
-import { bindServer, createRedis, unaryHandler, shutdownServer, verifyPackage, type RunningServer, type ServerContext, type VerifyServiceHandlers } from '@parley/common';
+import { bindServer, clusterCredentials, createRedis, unaryHandler, shutdownServer, verifyPackage, type RunningServer, type ServerContext, type VerifyServiceHandlers } from '@parley/common';
 import { CodeLimits } from './code-limits';
 import { CodeStore } from './code-store';
 import { createMailer } from './mailer';
@@ -30,7 +30,7 @@ export async function startVerifyServer(ctx: ServerContext): Promise<RunningServ
   server.addService(verifyPackage().VerifyService.service, handlers);
   let port: number;
   try {
-    port = await bindServer(server, config.verify.host, config.verify.port);
+    port = await bindServer(server, config.verify.bindHost || config.verify.host, config.verify.port, clusterCredentials(config.cluster));
   } catch (err) {
     mailer.close();
     redis.disconnect();

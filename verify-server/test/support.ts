@@ -14,6 +14,7 @@ import {
 } from '@parley/common';
 import type { SmtpSink } from '@parley/common/testing/smtp-sink';
 import { startVerifyServer } from '../src/index';
+import { testClusterCredentials } from '@parley/common/testing';
 
 export type Overrides = { verify?: Partial<ParleyConfig['verify']>; smtp?: Partial<ParleyConfig['smtp']> };
 
@@ -43,7 +44,7 @@ export async function startHarness(base: ParleyConfig, sink: SmtpSink | undefine
   });
   const logger = createLogger({ kind: 'verify', level: 'info', destination });
   const server = await startVerifyServer({ config, logger, id: 'verify-test' });
-  const client = createVerifyClient('127.0.0.1', server.ready.port as number);
+  const client = createVerifyClient('127.0.0.1', server.ready.port as number, testClusterCredentials());
   return {
     client,
     server,

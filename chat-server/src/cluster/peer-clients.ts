@@ -5,6 +5,7 @@ import {
   unary,
   type ChatInstanceConfig,
   type ChatPeerClient,
+  type ClusterCredentials,
   type DeliverReply__Output,
   type KickReply__Output,
   type Logger,
@@ -19,6 +20,7 @@ export interface PeerClientsOptions {
   redis: Redis;
   /** The configured chat servers: the fallback when the status registry does not know a peer. */
   configured: readonly ChatInstanceConfig[];
+  credentials: ClusterCredentials;
   logger: Logger;
   deliverDeadlineMs?: number;
   kickDeadlineMs?: number;
@@ -144,7 +146,7 @@ export class PeerClients {
     if (!address || this.closed) return undefined;
     const existing = this.peers.get(serverId);
     if (existing) return existing;
-    const peer: Peer = { client: createChatPeerClient(address.host, address.port), address: `${address.host}:${address.port}` };
+    const peer: Peer = { client: createChatPeerClient(address.host, address.port, this.options.credentials), address: `${address.host}:${address.port}` };
     this.peers.set(serverId, peer);
     return peer;
   }

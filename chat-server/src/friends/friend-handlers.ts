@@ -1,6 +1,12 @@
 import type { Logger, MysqlPool } from '@parley/common';
 import {
   MsgId,
+  type BlockListReq,
+  type BlockListResp,
+  type BlockReq,
+  type BlockResp,
+  type UnblockReq,
+  type UnblockResp,
   type FriendDeleteReq,
   type FriendDeleteResp,
   type FriendInfo,
@@ -19,12 +25,15 @@ import {
 } from '@parley/protocol';
 import type { RequestContext } from '../session/request-context';
 import type { UserNotifier } from '../cluster/user-notifier';
+import { BlockService } from './block-service';
 import { FriendService } from './friend-service';
 
 export interface FriendHandlerDeps {
   pool: MysqlPool;
   notifier: UserNotifier;
   logger: Logger;
+  /** After a decline, seconds before the same pair may ask again (config chat.friend_request_cooldown_sec); 0 by default. */
+  requestCooldownSec?: number;
 }
 
 /** A response body as the router sends it, before it adds the request's reqId. */
@@ -37,6 +46,9 @@ export interface FriendHandlers {
   reply(ctx: RequestContext, req: FriendReplyReq): Promise<Answer<FriendReplyResp>>;
   listFriends(ctx: RequestContext, req: FriendListReq): Promise<Answer<FriendListResp>>;
   deleteFriend(ctx: RequestContext, req: FriendDeleteReq): Promise<Answer<FriendDeleteResp>>;
+  block(ctx: RequestContext, req: BlockReq): Promise<Answer<BlockResp>>;
+  unblock(ctx: RequestContext, req: UnblockReq): Promise<Answer<UnblockResp>>;
+  listBlocked(ctx: RequestContext, req: BlockListReq): Promise<Answer<BlockListResp>>;
 }
 
 /**
@@ -44,8 +56,9 @@ export interface FriendHandlers {
  * call by message id. Refusals are thrown as ParleyError; the other party hears of requests,
  * answers and unfriending through a FriendNotify push, whose failure is logged, never thrown.
  */
-export function createFriendHandlers({ pool, notifier, logger }: FriendHandlerDeps): FriendHandlers {
-  const service = new FriendService(pool, logger);
+export function createFriendHandlers({ pool, notifier, logger, requestCooldownSec = 0 }: FriendHandlerDeps): FriendHandlers {
+  const service = new FriendService(pool, logger, requestCooldownSec);
+  const blocks = new BlockService(pool, logger);
 
   async function onlineOf(uids: readonly number[]): Promise<Map<number, boolean>> {
     try {
@@ -118,6 +131,22 @@ export function createFriendHandlers({ pool, notifier, logger }: FriendHandlerDe
       await service.deleteFriend(ctx.uid, req.uid);
       await notify(req.uid, { kind: 'deleted', uid: ctx.uid });
       return {};
+    },
+
+    async block(ctx, req) {
+      const { unfriended } = await blocks.block(ctx.uid, req.uid);
+      // The blocked user learns of the unfriending as of any other (not that it was a block).
+      if (unfriended) await notify(req.uid, { kind: 'deleted', uid: ctx.uid });
+      return {};
+    },
+
+    async unblock(ctx, req) {
+      await blocks.unblock(ctx.uid, req.uid);
+      return {};
+    },
+
+    async listBlocked(ctx) {
+      return { blocked: await blocks.list(ctx.uid) };
     },
   };
 }

@@ -2,6 +2,7 @@ import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/prom
 import { ParleyError, type Logger, type MysqlPool } from '@parley/common';
 import { DEFAULT_SEARCH_LIMIT, type FriendRequestInfo, type FriendRequestStatus, type PublicUser } from '@parley/protocol';
 import { withTransaction } from '../db/transaction';
+import { eitherBlocked } from './block-service';
 import { lockUserPair, type LockedUserRow } from './friend-transaction';
 
 /** At most this many incoming and this many outgoing requests are listed. */
@@ -42,6 +43,11 @@ interface RequestRow extends RowDataPacket {
   note: string;
   status: FriendRequestStatus;
   created_at: Date;
+}
+
+interface PairRequestRow extends RequestRow {
+  /** Seconds since the row last changed (its decline, for a declined request), by the database's clock. */
+  age_sec: number;
 }
 
 interface RequestListRow extends RequestRow {
@@ -106,13 +112,17 @@ export class FriendService {
   constructor(
     private readonly pool: MysqlPool,
     private readonly logger: Logger,
+    /** After a decline, seconds before the same sender may ask the same user again (0 = at once). */
+    private readonly requestCooldownSec = 0,
   ) {}
 
   /**
-   * Users whose name contains `query` (case-insensitive by the column's collation; LIKE wildcards
+   * Users whose name starts with `query` (case-insensitive by the column's collation; LIKE wildcards
    * in the query match literally; surrounding blanks ignored), or whose uid is `query` when it is
-   * a number. Users have no deleted state in schema v1, so nobody is left out (the caller included). Exact uid first,
-   * then exact name, then name prefixes, then other matches, each by name.
+   * a number. A prefix (`LIKE 'q%'`) is a range scan of uk_users_name, where a leading wildcard read
+   * every row. Users have no deleted state, so nobody is left out (the caller included). Exact uid
+   * first, then exact name, then the other matches, by name. The offset is capped by the protocol
+   * (MAX_SEARCH_OFFSET), so paging cannot list every user.
    */
   async searchUsers(query: string, offset = 0, limit = DEFAULT_SEARCH_LIMIT): Promise<PublicUser[]> {
     const q = query.trim();
@@ -122,9 +132,9 @@ export class FriendService {
     const [rows] = await this.pool.query<LockedUserRow[]>(
       `SELECT ${PUBLIC_USER_COLUMNS} FROM users
         WHERE id = ? OR name LIKE ? ESCAPE '${LIKE_ESCAPE}'
-        ORDER BY id = ? DESC, name = ? DESC, name LIKE ? ESCAPE '${LIKE_ESCAPE}' DESC, name, id
+        ORDER BY id = ? DESC, name = ? DESC, name, id
         LIMIT ? OFFSET ?`,
-      [uid, `%${escaped}%`, uid, q, `${escaped}%`, limit, offset],
+      [uid, `${escaped}%`, uid, q, limit, offset],
     );
     return rows.map(publicUser);
   }
@@ -145,11 +155,15 @@ export class FriendService {
         const users = await lockUserPair(conn, fromUid, toUid);
         const me = lockedUser(users, fromUid);
         const them = lockedUser(users, toUid);
+        if (await eitherBlocked(conn, fromUid, toUid)) throw new ParleyError('BLOCKED');
         if (await this.areFriends(conn, fromUid, toUid)) throw new ParleyError('ALREADY_FRIENDS');
         const pair = await this.pairRequests(conn, fromUid, toUid);
         const own = pair.find((r) => r.from_uid === fromUid);
         const theirs = pair.find((r) => r.from_uid === toUid);
         if (own?.status === 'pending') throw new ParleyError('REQUEST_PENDING');
+        if (own?.status === 'declined' && Number(own.age_sec) < this.requestCooldownSec) {
+          throw new ParleyError('REQUEST_COOLDOWN', undefined, { details: { retryAfterSec: this.requestCooldownSec - Number(own.age_sec) } });
+        }
         if (theirs?.status === 'pending') {
           const ownId = await this.upsertRequest(conn, fromUid, toUid, note, 'accepted');
           const conversationId = await this.befriend(conn, fromUid, toUid);
@@ -205,6 +219,8 @@ export class FriendService {
         const row = await this.requestById(conn, requestId);
         const friends = await this.areFriends(conn, fromUid, uid);
         if (accept) {
+          // Blocking declines pending requests, so this only guards the invariant "never friends while blocked".
+          if (!friends && (await eitherBlocked(conn, fromUid, uid))) throw new ParleyError('BLOCKED');
           if (row.status === 'accepted' && friends) {
             const conversationId = await this.conversationOf(conn, uid, fromUid);
             return { kind: 'accepted', alreadyFriends: true, befriended: { request: requestInfo(row, from, to), conversationId, from, to } };
@@ -264,13 +280,13 @@ export class FriendService {
     return rows.length > 0;
   }
 
-  private async pairRequests(conn: PoolConnection, a: number, b: number): Promise<RequestRow[]> {
-    const [rows] = await conn.query<RequestRow[]>(
-      `SELECT id, from_uid, to_uid, note, status, created_at FROM friend_requests
+  private async pairRequests(conn: PoolConnection, a: number, b: number): Promise<PairRequestRow[]> {
+    const [rows] = await conn.query<PairRequestRow[]>(
+      `SELECT id, from_uid, to_uid, note, status, created_at, TIMESTAMPDIFF(SECOND, updated_at, CURRENT_TIMESTAMP(3)) AS age_sec FROM friend_requests
         WHERE (from_uid = ? AND to_uid = ?) OR (from_uid = ? AND to_uid = ?)`,
       [a, b, b, a],
     );
-    return rows.map((r) => ({ ...r, from_uid: Number(r.from_uid), to_uid: Number(r.to_uid) }) as RequestRow);
+    return rows.map((r) => ({ ...r, from_uid: Number(r.from_uid), to_uid: Number(r.to_uid) }) as PairRequestRow);
   }
 
   private async requestById(conn: PoolConnection, id: number): Promise<RequestRow> {

@@ -9,6 +9,8 @@ export interface DeliveredAckWriterOptions {
   intervalMs?: number;
   /** Rows per UPDATE statement at most. */
   maxRows?: number;
+  /** Conversations with an unwritten ack per user at most; acks for further ones are dropped. */
+  maxPerUser?: number;
 }
 
 /**
@@ -22,6 +24,8 @@ export interface DeliveredAckWriterOptions {
  */
 export class DeliveredAckWriter {
   private pending = new Map<string, { uid: number; conversationId: number; seq: number }>();
+  /** Entries of `pending` per uid, so one client naming endless conversation ids cannot grow it. */
+  private perUser = new Map<number, number>();
   private readonly timer: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
   private readonly maxRows: number;
@@ -32,11 +36,22 @@ export class DeliveredAckWriter {
     this.timer.unref();
   }
 
-  record(uid: number, conversationId: number, seq: number): void {
+  /**
+   * Collects an ack; false when it was dropped because uid already has maxPerUser other
+   * conversations waiting (memory stays bounded; the client's next ack after the flush counts).
+   */
+  record(uid: number, conversationId: number, seq: number): boolean {
     const key = `${conversationId}:${uid}`;
     const current = this.pending.get(key);
-    if (!current) this.pending.set(key, { uid, conversationId, seq });
-    else if (seq > current.seq) current.seq = seq;
+    if (current) {
+      if (seq > current.seq) current.seq = seq;
+      return true;
+    }
+    const count = this.perUser.get(uid) ?? 0;
+    if (count >= (this.options.maxPerUser ?? Number.POSITIVE_INFINITY)) return false;
+    this.perUser.set(uid, count + 1);
+    this.pending.set(key, { uid, conversationId, seq });
+    return true;
   }
 
   get size(): number {
@@ -48,6 +63,7 @@ export class DeliveredAckWriter {
     if (this.pending.size === 0) return this.writing;
     const batch = [...this.pending.values()];
     this.pending = new Map();
+    this.perUser = new Map();
     // Sorted so two servers updating overlapping rows lock them in the same order.
     batch.sort((a, b) => a.conversationId - b.conversationId || a.uid - b.uid);
     this.writing = this.writing.then(() => this.write(batch));

@@ -15,8 +15,9 @@ const VIA_GROUP_ID = 2;
  * 2. one INSERT … SELECT stores every message with seq = the conversation's new max_seq minus its
  *    offset in the batch, and re-checks what authorizes it in the same statement: a direct send
  *    takes its conversation from the friendship row (and, addressed by id, needs the sender's
- *    membership); a group send needs the sender's current membership. Without them the value is
- *    NULL and the INSERT fails: nothing is stored after an unfriend or a removal has committed;
+ *    membership) and no block between the two (two primary-key probes of `blocks`); a group send
+ *    needs the sender's current membership. Without them the value is NULL and the INSERT fails:
+ *    nothing is stored after an unfriend, a block or a removal has committed;
  * 3. the new maxima are read back (our own locked rows), and the current members of the groups
  *    written to — read under the row lock every membership change also takes, so they are exactly
  *    the members at these seqs;
@@ -72,13 +73,15 @@ export async function writeBatch(
        START TRANSACTION;
        UPDATE conversations SET max_seq = max_seq + CASE id ${cases} END WHERE id IN (?) ORDER BY id;
        INSERT INTO messages (conversation_id, seq, sender_uid, client_msg_id, type, body, file_id, created_at)
-         SELECT CASE g.k WHEN ${VIA_TO} THEN fs.conversation_id
-                         WHEN ${VIA_DIRECT_ID} THEN IF(cm.user_id IS NULL, NULL, fs.conversation_id)
+         SELECT CASE g.k WHEN ${VIA_TO} THEN IF(b1.blocker_uid IS NULL AND b2.blocker_uid IS NULL, fs.conversation_id, NULL)
+                         WHEN ${VIA_DIRECT_ID} THEN IF(cm.user_id IS NULL OR b1.blocker_uid IS NOT NULL OR b2.blocker_uid IS NOT NULL, NULL, fs.conversation_id)
                          ELSE IF(cm.user_id IS NULL, NULL, g.c) END,
                 cv.max_seq - g.o, g.s, g.m, g.t, g.b, g.fi, g.a
            FROM (${values.sql}) g
            LEFT JOIN friendships fs ON g.k < ${VIA_GROUP_ID} AND fs.user_id = g.s AND fs.friend_id = g.f AND fs.conversation_id = g.c
            LEFT JOIN conversation_members cm ON g.k > ${VIA_TO} AND cm.conversation_id = g.c AND cm.user_id = g.s AND cm.left_seq IS NULL
+           LEFT JOIN blocks b1 ON g.k < ${VIA_GROUP_ID} AND b1.blocker_uid = g.f AND b1.blocked_uid = g.s
+           LEFT JOIN blocks b2 ON g.k < ${VIA_GROUP_ID} AND b2.blocker_uid = g.s AND b2.blocked_uid = g.f
            LEFT JOIN conversations cv ON cv.id = g.c;
        SELECT id, max_seq FROM conversations WHERE id IN (?);
        ${membersSql}

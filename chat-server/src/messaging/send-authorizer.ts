@@ -29,6 +29,8 @@ interface AddressedConversation {
   member: boolean;
   /** In a direct conversation: the friend whose friendship row names it, if it still exists. */
   friend: number | undefined;
+  /** In a direct conversation: one member has blocked the other. */
+  blocked: boolean;
 }
 
 const REFUSED_NOT_MEMBER = (): ParleyError => new ParleyError('NOT_MEMBER', 'You are not a member of this conversation');
@@ -94,7 +96,10 @@ export class SendAuthorizer {
     if (bySenderConversation.size > 0) {
       const wanted = derivedRows(['u', 'v'], [...bySenderConversation.values()]);
       statements.push(
-        `SELECT p.u, p.v, c.kind, cm.user_id AS member, fs.friend_id
+        `SELECT p.u, p.v, c.kind, cm.user_id AS member, fs.friend_id,
+                c.kind = 'direct' AND EXISTS (SELECT 1 FROM conversation_members o JOIN blocks b
+                   ON (b.blocker_uid = o.user_id AND b.blocked_uid = p.u) OR (b.blocker_uid = p.u AND b.blocked_uid = o.user_id)
+                  WHERE o.conversation_id = p.v AND o.user_id <> p.u) AS blocked
            FROM (${wanted.sql}) p
            JOIN conversations c ON c.id = p.v
            LEFT JOIN conversation_members cm ON cm.conversation_id = p.v AND cm.user_id = p.u AND cm.left_seq IS NULL
@@ -108,7 +113,11 @@ export class SendAuthorizer {
     for (const c of cmds) if (c.to !== undefined) pairs.set(`${c.senderUid}>${c.to}`, [c.senderUid, c.to]);
     if (pairs.size > 0) {
       const wanted = derivedRows(['u', 'f'], [...pairs.values()]);
-      statements.push(`SELECT fs.user_id, fs.friend_id, fs.conversation_id FROM (${wanted.sql}) p JOIN friendships fs ON fs.user_id = p.u AND fs.friend_id = p.f`);
+      statements.push(
+        `SELECT p.u AS user_id, p.f AS friend_id, fs.conversation_id,
+                EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_uid = p.f AND b.blocked_uid = p.u) OR (b.blocker_uid = p.u AND b.blocked_uid = p.f)) AS blocked
+           FROM (${wanted.sql}) p LEFT JOIN friendships fs ON fs.user_id = p.u AND fs.friend_id = p.f`,
+      );
       args.push(...wanted.args);
     }
 
@@ -134,10 +143,16 @@ export class SendAuthorizer {
         kind: row.kind === 'group' ? 'group' : 'direct',
         member: row.member !== null && row.member !== undefined,
         friend: row.friend_id === null || row.friend_id === undefined ? undefined : Number(row.friend_id),
+        blocked: Number(row.blocked) === 1,
       });
     }
-    const friendships = new Map<string, number>();
-    for (const row of friendRows) friendships.set(`${Number(row.user_id)}>${Number(row.friend_id)}`, Number(row.conversation_id));
+    // A blocked pair is never friends (blocking unfriends); BLOCKED says why rather than NOT_FRIENDS.
+    const friendships = new Map<string, number | 'blocked'>();
+    for (const row of friendRows) {
+      const key = `${Number(row.user_id)}>${Number(row.friend_id)}`;
+      if (Number(row.blocked) === 1) friendships.set(key, 'blocked');
+      else if (row.conversation_id !== null) friendships.set(key, Number(row.conversation_id));
+    }
 
     const targets = new Map<number, Target>();
     for (const i of fresh) {
@@ -162,14 +177,16 @@ export class SendAuthorizer {
  * sender must be a current member (else NOT_MEMBER, also when it does not exist), and in a direct
  * conversation still a friend of the other member (else NOT_FRIENDS).
  */
-function decide(cmd: SendCommand, key: string, addressed: Map<string, AddressedConversation>, friendships: Map<string, number>): Target | ParleyError {
+function decide(cmd: SendCommand, key: string, addressed: Map<string, AddressedConversation>, friendships: Map<string, number | 'blocked'>): Target | ParleyError {
   if (cmd.to !== undefined) {
     const conversationId = friendships.get(key);
+    if (conversationId === 'blocked') return new ParleyError('BLOCKED');
     return conversationId === undefined ? new ParleyError('NOT_FRIENDS') : { conversationId, kind: 'direct', peer: cmd.to };
   }
   const conversationId = cmd.conversationId as number;
   const conv = addressed.get(key);
   if (!conv || !conv.member) return REFUSED_NOT_MEMBER();
   if (conv.kind === 'group') return { conversationId, kind: 'group' };
+  if (conv.blocked) return new ParleyError('BLOCKED');
   return conv.friend === undefined ? new ParleyError('NOT_FRIENDS') : { conversationId, kind: 'direct', peer: conv.friend };
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { toParleyError, validateToken, type Logger, type Redis } from '@parley/common';
+import { toParleyError, tokenDigest, validateToken, type Logger, type Redis } from '@parley/common';
 import { encodeFrame, KickReason, MsgId, type LoginReq } from '@parley/protocol';
 import type { ClientConnection } from './client-connection';
 import type { PeerClients } from '../cluster/peer-clients';
 import type { RouteStore } from '../cluster/route-store';
+import type { SessionTokens } from './session-tokens';
 import type { SessionRegistry } from './session-registry';
 
 export interface LoginDeps {
@@ -12,6 +13,8 @@ export interface LoginDeps {
   redis: Redis;
   registry: SessionRegistry;
   routes: RouteStore;
+  /** Where the session's token digest is kept for LogoutReq. */
+  tokens?: SessionTokens;
   peers: PeerClients;
   logger: Logger;
   /** False once the server is draining: no new session may start. */
@@ -104,6 +107,7 @@ export class LoginHandler {
       conn.closeWithError({ reqId: req.reqId, ...TOKEN_INVALID });
       return false;
     }
+    deps.tokens?.remember(conn, tokenDigest(req.token));
     conn.send(MsgId.LoginResp, {
       reqId: req.reqId,
       uid: req.uid,

@@ -34,6 +34,8 @@ export interface RouterOptions {
   handlers: RequestHandlers;
   /** DeliveredAck (no answer). */
   onDeliveredAck: (ctx: RequestContext, conversationId: number, seq: number) => void;
+  /** Rate limits: false when the message was refused or dropped (and answered if it had a reqId). */
+  admit?: (conn: ClientConnection, message: ClientMessage) => boolean;
   /** Why request ids without a handler are refused (e.g. a feature not deployed). */
   missingReason?: (id: number) => string;
   logger: Logger;
@@ -64,6 +66,7 @@ export class RequestRouter {
   }
 
   readonly dispatch = (conn: ClientConnection, message: ClientMessage): void => {
+    if (this.options.admit && !this.options.admit(conn, message)) return;
     switch (message.id) {
       case MsgId.Ping:
         conn.send(MsgId.Pong, { serverTime: Date.now() });

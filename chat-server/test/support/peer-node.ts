@@ -9,6 +9,7 @@ import {
   type Logger,
 } from '@parley/common';
 import type { TestEnv } from '@parley/common/testing';
+import { testClusterCredentials } from '@parley/common/testing';
 import { ChatClient, encodeFrameRaw, MsgId, type Frame } from '@parley/protocol';
 import { ClientConnection } from '../../src/session/client-connection';
 import { ClusterNotifier } from '../../src/cluster/cluster-notifier';
@@ -46,7 +47,7 @@ export interface PeerNode {
 export async function startPeerNode(env: TestEnv, id: string, directory: ChatInstanceConfig[], logger: Logger, peerOptions: Partial<PeerClientsOptions> = {}): Promise<PeerNode> {
   const registry = new SessionRegistry();
   const routes = new RouteStore(env.redis, id, 60_000);
-  const peers = new PeerClients({ selfId: id, redis: env.redis, configured: directory, logger, ...peerOptions });
+  const peers = new PeerClients({ selfId: id, redis: env.redis, configured: directory, credentials: testClusterCredentials(), logger, ...peerOptions });
   const notifier = new ClusterNotifier({ serverId: id, registry, routes, peers, logger, redis: env.redis, reportIntervalSec: 1 });
   const login = new LoginHandler({ serverId: id, heartbeatSec: 60, redis: env.redis, registry, routes, peers, logger, accepting: () => true });
   const router = new RequestRouter({ handlers: {}, onDeliveredAck: () => undefined, logger });
@@ -76,8 +77,8 @@ export async function startPeerNode(env: TestEnv, id: string, directory: ChatIns
   };
   const grpc = new Server();
   grpc.addService(chatPeerPackage().ChatPeer.service, recording);
-  const grpcPort = await bindServer(grpc, '127.0.0.1', 0);
-  directory.push({ id, host: '127.0.0.1', bindHost: '127.0.0.1', tcpPort, grpcPort, wsPort: -1 });
+  const grpcPort = await bindServer(grpc, '127.0.0.1', 0, testClusterCredentials());
+  directory.push({ id, host: '127.0.0.1', bindHost: '127.0.0.1', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort, grpcPort, wsPort: -1 });
   const clients: ChatClient[] = [];
 
   return {

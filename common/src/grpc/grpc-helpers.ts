@@ -1,14 +1,13 @@
 import type { EventEmitter } from 'node:events';
 import type { Http2Session, Settings } from 'node:http2';
 import type { Server } from '@grpc/grpc-js';
-import { credentials, ServerCredentials, type CallOptions, type ServiceError, type sendUnaryData, type ServerUnaryCall, type ChannelOptions } from '@grpc/grpc-js';
+import { type CallOptions, type ServiceError, type sendUnaryData, type ServerUnaryCall, type ChannelOptions } from '@grpc/grpc-js';
 import { toParleyError, type ParleyError } from '../errors';
 import type { Logger } from '../logger';
+import type { ClusterCredentials } from './cluster-credentials';
 import { fromGrpcError, toGrpcError } from './grpc-errors';
 
 export const DEFAULT_DEADLINE_MS = 5000;
-
-export const insecure = credentials.createInsecure();
 
 /** Channel options every Parley client uses: keepalive so a dead peer is noticed. */
 export const CLIENT_CHANNEL_OPTIONS: ChannelOptions = {
@@ -50,10 +49,10 @@ export function unaryHandler<Req, Res>(logger: Logger, handler: (request: Req, c
   };
 }
 
-/** Binds a server on host:port (0 = any free port) and resolves the real port. */
-export function bindServer(server: Server, host: string, port: number): Promise<number> {
+/** Binds a server on host:port (0 = any free port) with the cluster's mTLS and resolves the real port. */
+export function bindServer(server: Server, host: string, port: number, creds: ClusterCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, actual) => (err ? reject(err) : resolve(actual)));
+    server.bindAsync(`${host}:${port}`, creds.server, (err, actual) => (err ? reject(err) : resolve(actual)));
   });
 }
 

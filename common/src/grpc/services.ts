@@ -8,7 +8,8 @@ import type { StatusServiceClient } from '../generated/parley/status/StatusServi
 import type { VerifyServiceClient } from '../generated/parley/verify/VerifyService';
 import type { ProtoGrpcType as StatusProto } from '../generated/status';
 import type { ProtoGrpcType as VerifyProto } from '../generated/verify';
-import { CLIENT_CHANNEL_OPTIONS, insecure } from './grpc-helpers';
+import type { ClusterCredentials } from './cluster-credentials';
+import { CLIENT_CHANNEL_OPTIONS } from './grpc-helpers';
 import { loadProto } from './proto-loader';
 
 let verifyProto: VerifyProto | undefined;
@@ -42,20 +43,20 @@ export function chatApiPackage(): ChatApiProto['parley']['chatapi'] {
  */
 export const CHAT_API_MAX_REPLY_BYTES = 17 * 1024 * 1024;
 
-export function createVerifyClient(host: string, port: number, options: ChannelOptions = {}): VerifyServiceClient {
-  return new (verifyPackage().VerifyService)(`${host}:${port}`, insecure, { ...CLIENT_CHANNEL_OPTIONS, ...options });
+export function createVerifyClient(host: string, port: number, creds: ClusterCredentials, options: ChannelOptions = {}): VerifyServiceClient {
+  return new (verifyPackage().VerifyService)(`${host}:${port}`, creds.channel, { ...CLIENT_CHANNEL_OPTIONS, ...options });
 }
 
-export function createStatusClient(host: string, port: number, options: ChannelOptions = {}): StatusServiceClient {
-  return new (statusPackage().StatusService)(`${host}:${port}`, insecure, { ...CLIENT_CHANNEL_OPTIONS, ...options });
+export function createStatusClient(host: string, port: number, creds: ClusterCredentials, options: ChannelOptions = {}): StatusServiceClient {
+  return new (statusPackage().StatusService)(`${host}:${port}`, creds.channel, { ...CLIENT_CHANNEL_OPTIONS, ...options });
 }
 
-export function createChatPeerClient(host: string, port: number, options: ChannelOptions = {}): ChatPeerClient {
-  return new (chatPeerPackage().ChatPeer)(`${host}:${port}`, insecure, { ...CLIENT_CHANNEL_OPTIONS, ...options });
+export function createChatPeerClient(host: string, port: number, creds: ClusterCredentials, options: ChannelOptions = {}): ChatPeerClient {
+  return new (chatPeerPackage().ChatPeer)(`${host}:${port}`, creds.channel, { ...CLIENT_CHANNEL_OPTIONS, ...options });
 }
 
-export function createChatApiClient(host: string, port: number, options: ChannelOptions = {}): ChatApiClient {
-  return new (chatApiPackage().ChatApi)(`${host}:${port}`, insecure, { ...CLIENT_CHANNEL_OPTIONS, 'grpc.max_receive_message_length': CHAT_API_MAX_REPLY_BYTES, ...options });
+export function createChatApiClient(host: string, port: number, creds: ClusterCredentials, options: ChannelOptions = {}): ChatApiClient {
+  return new (chatApiPackage().ChatApi)(`${host}:${port}`, creds.channel, { ...CLIENT_CHANNEL_OPTIONS, 'grpc.max_receive_message_length': CHAT_API_MAX_REPLY_BYTES, ...options });
 }
 
 export type { VerifyServiceClient, VerifyServiceHandlers } from '../generated/parley/verify/VerifyService';

@@ -16,11 +16,11 @@ export async function chatPeerAddress(redis: Redis, serverId: string, configured
   if (raw) {
     try {
       const s = (JSON.parse(raw) as Partial<ChatServerRecord>).server;
-      if (s && typeof s.host === 'string' && typeof s.grpcPort === 'number' && s.grpcPort > 0) return { host: s.host, port: s.grpcPort };
+      if (s && typeof s.host === 'string' && typeof s.grpcPort === 'number' && s.grpcPort > 0) return { host: typeof s.grpcHost === 'string' && s.grpcHost ? s.grpcHost : s.host, port: s.grpcPort };
     } catch {
       // A malformed record: fall back to the config.
     }
   }
   const c = configured.find((x) => x.id === serverId);
-  return c && c.grpcPort > 0 ? { host: c.host, port: c.grpcPort } : undefined;
+  return c && c.grpcPort > 0 ? { host: c.grpcHost || c.host, port: c.grpcPort } : undefined;
 }

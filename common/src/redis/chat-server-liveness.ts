@@ -20,7 +20,9 @@ export function parseRecord(raw: string): ChatServerRecord | undefined {
   const s = rec?.server;
   if (!rec || !s || typeof s.id !== 'string' || typeof s.host !== 'string' || typeof s.tcpPort !== 'number' || typeof s.grpcPort !== 'number') return undefined;
   if (typeof rec.connections !== 'number' || typeof rec.lastReportMs !== 'number' || typeof rec.draining !== 'boolean') return undefined;
-  return { server: { id: s.id, host: s.host, tcpPort: s.tcpPort, grpcPort: s.grpcPort, wsPort: wsPortOf(s) }, connections: rec.connections, lastReportMs: rec.lastReportMs, draining: rec.draining };
+  const server: ChatServerRecord['server'] = { id: s.id, host: s.host, tcpPort: s.tcpPort, grpcPort: s.grpcPort, wsPort: wsPortOf(s) };
+  if (typeof s.grpcHost === 'string' && s.grpcHost) server.grpcHost = s.grpcHost;
+  return { server, connections: rec.connections, lastReportMs: rec.lastReportMs, draining: rec.draining };
 }
 
 /** Parses one record of RedisKeys.fileServers; undefined when it is not a well-formed record. */

@@ -1,6 +1,8 @@
 import Redis, { type RedisOptions } from 'ioredis';
+import type { ConnectionOptions } from 'node:tls';
 import type { ParleyConfig } from '../config/config-schema';
 import type { Logger } from '../logger';
+import { readTlsMaterial } from '../tls/tls-files';
 
 export type { Redis } from 'ioredis';
 
@@ -11,7 +13,9 @@ export function createRedis(cfg: ParleyConfig['redis'], logger?: Logger, overrid
     port: cfg.port,
     db: cfg.db,
     keyPrefix: cfg.keyPrefix,
+    ...(cfg.user ? { username: cfg.user } : {}),
     ...(cfg.password ? { password: cfg.password } : {}),
+    ...(cfg.tls ? { tls: redisTlsOptions(cfg) } : {}),
     maxRetriesPerRequest: 3,
     retryStrategy: (times) => Math.min(times * 100, 2000),
     ...overrides,
@@ -26,6 +30,12 @@ export function createRedis(cfg: ParleyConfig['redis'], logger?: Logger, overrid
     client.on('error', (err: Error) => logger.error({ err: err.message }, 'redis error'));
   }
   return client;
+}
+
+/** TLS options for ioredis: verification is node's default (chain and host name), never turned off. */
+export function redisTlsOptions(cfg: ParleyConfig['redis']): ConnectionOptions {
+  const material = readTlsMaterial('[redis]', cfg);
+  return { ...material, ...(cfg.tlsServername ? { servername: cfg.tlsServername } : {}), rejectUnauthorized: true };
 }
 
 /** Deletes every key under a prefix (SCAN, not KEYS, so a large server is not blocked). */

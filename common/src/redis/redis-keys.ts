@@ -19,8 +19,11 @@ export const RedisKeys = {
  * A record is live while `lastReportMs` is younger than 3 report intervals (see docs/status-server.md).
  */
 export interface ChatServerRecord {
-  /** wsPort absent or 0: no WebSocket (records written before the field existed have none). */
-  server: { id: string; host: string; tcpPort: number; grpcPort: number; wsPort?: number };
+  /**
+   * `grpcHost`: where peers and the gate dial grpcPort when not `host` (absent in older records).
+   * `wsPort` absent or 0: no WebSocket (records written before the field existed have none).
+   */
+  server: { id: string; host: string; tcpPort: number; grpcPort: number; grpcHost?: string; wsPort?: number };
   /** Client connections at the last report. */
   connections: number;
   /** When the last report arrived, ms since the epoch (status-server clock). */

@@ -56,3 +56,16 @@ export async function revokeToken(redis: Redis, uid: number): Promise<boolean> {
   if (!isUid(uid)) return false;
   return (await redis.del(RedisKeys.token(uid))) > 0;
 }
+
+// Deletes the key only while it still holds this digest: a token issued meanwhile survives.
+const REVOKE_IF_CURRENT_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/**
+ * Logout: removes uid's token only if it is still `token` (or the token whose digest is given),
+ * atomically, so a logout racing a new login cannot kill the new token. True when it was removed.
+ */
+export async function revokeTokenIfCurrent(redis: Redis, uid: number, token: { token: string } | { digest: string }): Promise<boolean> {
+  if (!isUid(uid)) return false;
+  const digest = 'digest' in token ? token.digest : tokenDigest(token.token);
+  return (await redis.eval(REVOKE_IF_CURRENT_LUA, 1, RedisKeys.token(uid), digest)) === 1;
+}

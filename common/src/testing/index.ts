@@ -4,3 +4,4 @@ export * from './test-config';
 export * from './test-env';
 export * from './mail-code';
 export * from './redis-slots';
+export * from './test-tls';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../config/load-config';
 import type { ParleyConfig } from '../config/config-schema';
+import { testClusterTls } from './test-tls';
 
 export interface TestConfigOptions {
   database: string;
@@ -21,7 +22,7 @@ export function uniqueSuffix(): string {
 /** The ini text of a test cluster: every port 0 unless given; PARLEY_* env overrides still apply. */
 export function testConfigText(options: TestConfigOptions): string {
   const base: Record<string, Record<string, string | number | boolean>> = {
-    cluster: { name: 'parley-test', log_level: process.env.PARLEY_TEST_LOG_LEVEL ?? 'warn' },
+    cluster: { name: 'parley-test', log_level: process.env.PARLEY_TEST_LOG_LEVEL ?? 'warn', ...clusterTlsKeys() },
     mysql: { host: '127.0.0.1', port: 3306, user: 'root', password: '', database: options.database, pool_size: 5 },
     redis: { host: '127.0.0.1', port: 6379, key_prefix: options.redisPrefix },
     smtp: { host: '' },
@@ -40,6 +41,11 @@ export function testConfigText(options: TestConfigOptions): string {
   return Object.entries(base)
     .map(([section, values]) => `[${section}]\n${Object.entries(values).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
     .join('\n');
+}
+
+function clusterTlsKeys(): Record<string, string> {
+  const tls = testClusterTls();
+  return { ca_file: tls.caFile, cert_file: tls.certFile, key_file: tls.keyFile };
 }
 
 export function makeTestConfig(options: TestConfigOptions): ParleyConfig {

@@ -67,6 +67,10 @@ export async function dropStaleTestDatabases(env: NodeJS.ProcessEnv = process.en
     password: env.PARLEY_MYSQL_PASSWORD ?? '',
     database: '',
     poolSize: 1,
+    tls: false,
+    caFile: '',
+    certFile: '',
+    keyFile: '',
   };
   const conn = await connectMysqlServer(cfg);
   const dropped: string[] = [];
