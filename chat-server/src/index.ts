@@ -7,9 +7,12 @@ import {
   createRedis,
   LoadReporter,
   migrate,
+  parseOriginList,
   shutdownServer,
   TcpListener,
   widenServerFlowControl,
+  WsListener,
+  type ClientSocket,
   type RunningServer,
   type ServerContext,
 } from '@parley/common';
@@ -56,7 +59,7 @@ export interface ChatServerTestHooks {
 }
 
 /**
- * A chat server: the TCP sessions of its clients, their requests (friends, messages, sync), the
+ * A chat server: the TCP and WebSocket sessions of its clients, their requests (friends, messages, sync), the
  * ChatPeer gRPC service for the other chat servers, the ChatApi service for the gate's REST API,
  * and load reports to the status-server.
  * See docs/chat-server.md.
@@ -153,7 +156,8 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   addPeerService(grpcServer, registry, logger);
   addApiService(grpcServer, { router, serverId: id, accepting: () => !draining, logger });
   const grpcPort = await bindServer(grpcServer, instance.grpcBindHost, instance.grpcPort, credentials);
-  const listener = new TcpListener((socket) => {
+  // TCP and WebSocket clients are admitted and served alike (a WebSocket arrives as a WsSocket).
+  const accept = (socket: ClientSocket): void => {
     if (draining) {
       socket.destroy();
       return;
@@ -167,11 +171,16 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     const conn = new ClientConnection(socket, connectionOptions);
     registry.add(conn);
     admission.enter(conn, verdict.key);
-  }, logger);
+  };
+  const listener = new TcpListener(accept, logger);
+  const wsListener = instance.wsPort >= 0 ? new WsListener(accept, { maxFrameBytes: config.chat.maxFrameBytes, allowedOrigins: parseOriginList(config.chat.wsAllowedOrigins) }, logger) : undefined;
   let tcpPort: number;
+  let wsPort = 0;
   try {
     tcpPort = await listener.listen(instance.bindHost, instance.tcpPort);
+    if (wsListener) wsPort = await wsListener.listen(instance.bindHost, instance.wsPort);
   } catch (err) {
+    listener.stopAccepting();
     grpcServer.forceShutdown();
     await Promise.allSettled([pool.end(), commitPool.end(), redis.quit()]);
     throw err;
@@ -179,7 +188,7 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   const sweeper = new HeartbeatSweeper({ heartbeatSec, registry, routes, logger });
   const reporter = new LoadReporter({
     kind: 'chat',
-    server: { id, host: instance.host, tcpPort, grpcPort, grpcHost: instance.grpcHost },
+    server: { id, host: instance.host, tcpPort, grpcPort, grpcHost: instance.grpcHost, wsPort },
     status: { host: config.status.host, port: config.status.port },
     credentials,
     intervalSec: config.status.reportIntervalSec,
@@ -191,6 +200,7 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   async function stop(): Promise<void> {
     draining = true;
     listener.stopAccepting();
+    wsListener?.stopAccepting();
     const deregistered = reporter.drainAndDeregister();
     const conns = [...registry.all()];
     const sessions = [...registry.sessions()].map((c) => ({ uid: c.uid, session: c.sessionId, claim: c.routeClaim }));
@@ -223,6 +233,6 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     logger.info({ sessions: sessions.length }, 'chat server drained');
   }
 
-  logger.info({ tcpPort, grpcPort, heartbeatSec }, 'chat server listening');
-  return { ready: { tcpPort, grpcPort }, stop };
+  logger.info({ tcpPort, grpcPort, wsPort, heartbeatSec }, 'chat server listening');
+  return { ready: { tcpPort, grpcPort, wsPort }, stop };
 }

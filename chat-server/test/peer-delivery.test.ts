@@ -140,7 +140,7 @@ describe('cross-server delivery', () => {
 
   it('hands back everything when the call fails', async () => {
     const closed = await unusedPort();
-    const peers = new PeerClients({ selfId: 'chat1', redis: env.redis, configured: [{ id: 'gone', host: '127.0.0.1', bindHost: '127.0.0.1', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort: 0, grpcPort: closed }], credentials: testClusterCredentials(), logger });
+    const peers = new PeerClients({ selfId: 'chat1', redis: env.redis, configured: [{ id: 'gone', host: '127.0.0.1', bindHost: '127.0.0.1', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort: 0, grpcPort: closed, wsPort: -1 }], credentials: testClusterCredentials(), logger });
     try {
       const pushes: Push[] = [
         { payload: message('a'), uids: [1, 2] },

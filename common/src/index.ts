@@ -25,5 +25,8 @@ export * from './server-lifecycle';
 export * from './load-reporter';
 export * from './tcp-listener';
 export * from './net/ip-limit-key';
+export * from './net/client-socket';
+export * from './net/ws-socket';
+export * from './net/ws-listener';
 export * from './tls/tls-files';
 export * from './tls/dev-ca';

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, configSchema, envName, fileInstance, fileInstanceSchema, iniKey, loadConfig } from '../src';
+import { chatInstance, ConfigError, configSchema, envName, fileInstance, fileInstanceSchema, iniKey, loadConfig, parseOriginList } from '../src';
 import { testConfigText } from '../src/testing';
 
 const valid = testConfigText({ database: 'parley_x', redisPrefix: 'p:' });
@@ -132,5 +132,28 @@ describe('loadConfig', () => {
     expectConfigError(() => load(`${valid}\n[file.file1]\nhost = x\n`), /missing required key "tcp_port" in \[file\.file1\]/);
     expectConfigError(() => load(`${valid}\n[file]\nchunk_bytes = 100\n`), /\[file\] chunk_bytes: 100 is below the minimum 4096/);
     expectConfigError(() => load(`${valid}\n[file.file1]\ntcp_port = 1\ngrpc_port = 2\n`), /unknown key "grpc_port" in \[file\.file1\]/);
+  });
+
+  it('reads ws_port (-1 = no WebSocket, the default; 0 = any free port) and checks ws_allowed_origins', () => {
+    const withoutWs = valid.replace(/^ws_port = 0\n/m, '');
+    assert.equal(chatInstance(load(withoutWs), 'chat1').wsPort, -1);
+    assert.equal(chatInstance(load(valid), 'chat1').wsPort, 0);
+    assert.equal(chatInstance(load(withoutWs, { PARLEY_CHAT_CHAT1_WS_PORT: '8190' }), 'chat1').wsPort, 8190);
+    assert.equal(fileInstance(load(`${valid}\n[file.file1]\ntcp_port = 8100\n`), 'file1').wsPort, -1);
+    assert.equal(fileInstance(load(`${valid}\n[file.file1]\ntcp_port = 8100\nws_port = 8200\n`), 'file1').wsPort, 8200);
+    expectConfigError(() => load(withoutWs, { PARLEY_CHAT_CHAT1_WS_PORT: '-2' }), /ws_port: -2 is below the minimum -1/);
+    expectConfigError(() => load(withoutWs, { PARLEY_CHAT_CHAT1_WS_PORT: '65536' }), /ws_port: 65536 is above the maximum 65535/);
+
+    const origins = load(valid, { PARLEY_CHAT_WS_ALLOWED_ORIGINS: ' https://chat.example.com, http://127.0.0.1:5173 ,' });
+    assert.deepEqual(parseOriginList(origins.chat.wsAllowedOrigins), ['https://chat.example.com', 'http://127.0.0.1:5173']);
+    assert.deepEqual(parseOriginList(load(valid).file.wsAllowedOrigins), []);
+    expectConfigError(() => load(valid, { PARLEY_CHAT_WS_ALLOWED_ORIGINS: 'https://chat.example.com/app' }), /\[chat\] ws_allowed_origins: "https:\/\/chat\.example\.com\/app" is not an origin/);
+    expectConfigError(() => load(valid, { PARLEY_FILE_WS_ALLOWED_ORIGINS: 'chat.example.com' }), /\[file\] ws_allowed_origins/);
+  });
+
+  it('turns WebSocket on in the repository config.ini (the web app needs it)', () => {
+    const cfg = loadConfig({ file: join(__dirname, '..', '..', '..', 'config.ini'), env: {} });
+    for (const c of cfg.chatServers) assert.ok(c.wsPort > 0, `[chat.${c.id}] ws_port`);
+    for (const f of cfg.fileServers) assert.ok(f.wsPort > 0, `[file.${f.id}] ws_port`);
   });
 });

@@ -37,12 +37,16 @@ export interface ChatEndpoint {
   host: string;
   tcpPort: number;
   grpcPort: number;
+  /** WebSocket port (one TLV frame per binary message). */
+  wsPort: number;
 }
 
 export interface FileServerEndpoint {
   id: string;
   host: string;
   tcpPort: number;
+  /** WebSocket port (one TLV frame per binary message). */
+  wsPort: number;
 }
 
 const ENTRY: Record<ServerKind, string> = {
@@ -89,9 +93,9 @@ export class Cluster {
     const smtpPort = await smtp.start();
     const chatCount = options.chatServers ?? 2;
     const chatServers = [];
-    for (let i = 1; i <= chatCount; i++) chatServers.push({ id: `chat${i}`, tcpPort: await freePort(), grpcPort: await freePort() });
+    for (let i = 1; i <= chatCount; i++) chatServers.push({ id: `chat${i}`, tcpPort: await freePort(), grpcPort: await freePort(), wsPort: await freePort() });
     const fileServers = [];
-    for (let i = 1; i <= (options.fileServers ?? 0); i++) fileServers.push({ id: `file${i}`, tcpPort: await freePort() });
+    for (let i = 1; i <= (options.fileServers ?? 0); i++) fileServers.push({ id: `file${i}`, tcpPort: await freePort(), wsPort: await freePort() });
     const ports = { verify: await freePort(), status: await freePort(), gate: await freePort() };
     const dir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
     const sections = {
@@ -108,8 +112,8 @@ export class Cluster {
     cluster.verify = { host: '127.0.0.1', port: ports.verify };
     cluster.status = { host: '127.0.0.1', port: ports.status };
     cluster.gateUrl = `http://127.0.0.1:${ports.gate}`;
-    cluster.chat.push(...chatServers.map((c) => ({ id: c.id, host: '127.0.0.1', tcpPort: c.tcpPort, grpcPort: c.grpcPort })));
-    cluster.file.push(...fileServers.map((f) => ({ id: f.id, host: '127.0.0.1', tcpPort: f.tcpPort })));
+    cluster.chat.push(...chatServers.map((c) => ({ id: c.id, host: '127.0.0.1', tcpPort: c.tcpPort, grpcPort: c.grpcPort, wsPort: c.wsPort })));
+    cluster.file.push(...fileServers.map((f) => ({ id: f.id, host: '127.0.0.1', tcpPort: f.tcpPort, wsPort: f.wsPort })));
     const kinds = options.kinds ?? ['verify', 'status', 'gate', 'chat', 'file'];
     try {
       const first: Promise<unknown>[] = [];

@@ -7,6 +7,7 @@ import { Cluster } from '../src/cluster';
 import { deleteByPrefix } from '@parley/common';
 import { befriend, createUser, login, newToken, storedSeqs, waitFor, type TestUser } from './support/chat-fixtures';
 import { SyncingClient } from './support/syncing-client';
+import { WsChat } from './support/ws-chat';
 
 // 1:1 messaging through two real chat-server processes: acks, pushes across servers, sync, pull.
 let cluster: Cluster;
@@ -34,6 +35,26 @@ function assertExactlyOnce(receiver: SyncingClient, conv: number, bodies: string
 }
 
 describe('chat messaging', () => {
+  it('delivers between a WebSocket user on one server and a TCP user on the other, both ways', async () => {
+    const { a, b, conv } = await pair();
+    const browser = await WsChat.login(chat1().host, chat1().wsPort, a);
+    const desktop = await login(chat2(), b);
+    const pushedToDesktop = new Promise<string>((resolve) =>
+      desktop.on('push', (id, msg) => {
+        if (id === MsgId.MessagePush) resolve(msg.body);
+      }),
+    );
+    const ack = await browser.sendText(b.uid, 'from the browser');
+    assert.equal(ack.id === MsgId.SendAck ? ack.msg.conversationId : 0, conv);
+    assert.equal(await pushedToDesktop, 'from the browser');
+    await desktop.sendMessage({ to: a.uid }, 'from the desktop');
+    const push = await browser.next((f) => f.id === MsgId.MessagePush);
+    assert.deepEqual(push.id === MsgId.MessagePush ? [push.msg.conversationId, push.msg.senderUid, push.msg.body] : [], [conv, b.uid, 'from the desktop']);
+    assert.equal(browser.badMessages, 0);
+    browser.close();
+    await desktop.close();
+  });
+
   it('delivers A→B across servers: ack after store, push to the other server, seqs in order', async () => {
     const { a, b, conv } = await pair();
     const receiver = new SyncingClient(b);

@@ -30,8 +30,11 @@ describe('cluster harness', () => {
         const reply = await unary<ListChatServersReply__Output>((o, cb) => status.ListChatServers({}, o, cb));
         return reply.servers.filter((s) => s.healthy).length === 2;
       });
+      const listed = await unary<ListChatServersReply__Output>((o, cb) => status.ListChatServers({}, o, cb));
       status.close();
       for (const c of cluster.chat) assert.ok(await canConnect(c.host, c.tcpPort), `${c.id} accepts TCP`);
+      for (const c of cluster.chat) assert.ok(await canConnect(c.host, c.wsPort), `${c.id} accepts connections on its WebSocket port`);
+      assert.deepEqual(listed.servers.map((s) => [s.server?.id, s.server?.wsPort]).sort(), cluster.chat.map((c) => [c.id, c.wsPort]).sort(), 'the status-server knows the ws ports');
     } finally {
       await cluster.stop();
     }

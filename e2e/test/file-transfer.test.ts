@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createStatusClient, unary, type ListFileServersReply__Output, type StatusServiceClient } from '@parley/common';
 import { extractCode, testClusterCredentials } from '@parley/common/testing';
-import { FileClient, FileTransfers, type TransferProgress } from '@parley/protocol';
+import { decodeServerMessage, encodeFrame, FileClient, FileTransfers, MsgId, TlvDecoder, type ServerMessage, type TransferProgress } from '@parley/protocol';
+import { WebSocket } from 'ws';
 import { Cluster, postJson } from '../src/index';
 import { createUser, waitFor } from './support/chat-fixtures';
 
@@ -17,6 +18,19 @@ let cluster: Cluster;
 let status: StatusServiceClient;
 let work: string;
 const MiB = 1024 * 1024;
+
+/** Opens a WebSocket, sends LoginReq as one binary message, and resolves the first frame back. */
+function wsLogin(port: number, uid: number, token: string): Promise<ServerMessage> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+  return new Promise<ServerMessage>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('open', () => ws.send(encodeFrame(MsgId.LoginReq, { reqId: 1, uid, token })));
+    ws.once('message', (data: Buffer) => {
+      const [frame] = new TlvDecoder({ maxBodyBytes: 1 << 20 }).push(data);
+      resolve(decodeServerMessage(frame!));
+    });
+  }).finally(() => ws.terminate());
+}
 
 before(async () => {
   cluster = await Cluster.start({
@@ -78,6 +92,14 @@ describe('file servers in a cluster', () => {
     const resp = await client.login(Number(login.body.uid), String(login.body.token));
     assert.equal(resp.serverId, 'file2');
     await client.close();
+
+    // The WebSocket ports of both servers are named too, and the token works over them (issue 9).
+    const chat = cluster.chatEndpoint(String(login.body.serverId));
+    assert.deepEqual([login.body.wsPort, login.body.fileWsPort], [chat.wsPort, file2.wsPort]);
+    for (const port of [chat.wsPort, file2.wsPort]) {
+      const answer = await wsLogin(port, Number(login.body.uid), String(login.body.token));
+      assert.equal(answer.id, MsgId.LoginResp, `login over ws://…:${port}`);
+    }
     await Promise.all(busy.map((c) => c.close()));
   });
 

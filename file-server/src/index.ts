@@ -1,4 +1,4 @@
-import { clusterCredentials, createMysqlPool, createRedis, fileInstance, LoadReporter, migrate, TcpListener, type RunningServer, type ServerContext } from '@parley/common';
+import { clusterCredentials, createMysqlPool, createRedis, fileInstance, LoadReporter, migrate, parseOriginList, TcpListener, WsListener, type ClientSocket, type RunningServer, type ServerContext } from '@parley/common';
 import { BufferPool, fileFrameLimit, MsgId } from '@parley/protocol';
 import { DownloadService } from './download/download-service';
 import { ConnectionRegistry } from './session/connection-registry';
@@ -22,6 +22,8 @@ const CLOSE_WAIT_MS = 1000;
 
 export interface RunningFileServer extends RunningServer {
   tcpPort: number;
+  /** The WebSocket port; 0 when [file.<id>] ws_port is -1. */
+  wsPort: number;
   /** Uploads and downloads in progress (tests, benchmarks). */
   activity(): { uploads: number; downloads: number; connections: number };
 }
@@ -67,17 +69,23 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
     },
   };
   const connectionOptions = { maxFrameBytes: fileFrameLimit(cfg.chunkBytes), maxBufferedBytes: MAX_BUFFERED_BYTES, maxQueuedDuringLogin: 16, handlers, logger, bodies };
-  const listener = new TcpListener((socket) => {
+  // TCP and WebSocket clients are served alike (a WebSocket arrives as a WsSocket).
+  const accept = (socket: ClientSocket): void => {
     if (draining) {
       socket.destroy();
       return;
     }
     registry.add(new FileConnection(socket, connectionOptions));
-  }, logger);
+  };
+  const listener = new TcpListener(accept, logger);
+  const wsListener = instance.wsPort >= 0 ? new WsListener(accept, { maxFrameBytes: connectionOptions.maxFrameBytes, allowedOrigins: parseOriginList(cfg.wsAllowedOrigins) }, logger) : undefined;
   let tcpPort: number;
+  let wsPort = 0;
   try {
     tcpPort = await listener.listen(instance.bindHost, instance.tcpPort);
+    if (wsListener) wsPort = await wsListener.listen(instance.bindHost, instance.wsPort);
   } catch (err) {
+    listener.stopAccepting();
     await Promise.allSettled([pool.end(), redis.quit()]);
     throw err;
   }
@@ -86,7 +94,7 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
   expiry.start();
   const reporter = new LoadReporter({
     kind: 'file',
-    server: { id, host: instance.host, tcpPort },
+    server: { id, host: instance.host, tcpPort, wsPort },
     status: { host: config.status.host, port: config.status.port },
     credentials: clusterCredentials(config.cluster),
     intervalSec: config.status.reportIntervalSec,
@@ -98,6 +106,7 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
   async function stop(): Promise<void> {
     draining = true;
     listener.stopAccepting();
+    wsListener?.stopAccepting();
     const deregistered = reporter.drainAndDeregister();
     const conns = [...registry.all()];
     for (const conn of conns) {
@@ -121,10 +130,11 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
     logger.info({ connections: conns.length }, 'file server stopped');
   }
 
-  logger.info({ tcpPort, storageDir: blobs.dir, chunkBytes: cfg.chunkBytes }, 'file server listening');
+  logger.info({ tcpPort, wsPort, storageDir: blobs.dir, chunkBytes: cfg.chunkBytes }, 'file server listening');
   return {
     tcpPort,
-    ready: { tcpPort, storageDir: blobs.dir },
+    wsPort,
+    ready: { tcpPort, wsPort, storageDir: blobs.dir },
     stop,
     activity: () => ({ uploads: uploads.activeUploads, downloads: downloads.activeDownloads, connections: registry.loggedIn }),
   };

@@ -35,8 +35,10 @@ export interface ChatServerChoice {
   serverId: string;
   host: string;
   tcpPort: number;
-  /** The file server to use, when one is live. */
-  fileServer?: { id: string; host: string; tcpPort: number };
+  /** 0 = the chat server has no WebSocket listener. */
+  wsPort: number;
+  /** The file server to use, when one is live (wsPort 0 = no WebSocket). */
+  fileServer?: { id: string; host: string; tcpPort: number; wsPort: number };
 }
 
 export class Backends {
@@ -67,8 +69,8 @@ export class Backends {
   async getChatServer(uid: number): Promise<ChatServerChoice> {
     const reply = await unary<GetChatServerReply__Output>((o, cb) => this.status.GetChatServer({ uid }, o, cb), DEADLINE_MS);
     if (!reply.server || !reply.token) throw new ParleyError('NO_CHAT_SERVER');
-    const choice: ChatServerChoice = { token: reply.token, tokenTtlSec: reply.tokenTtlSec, serverId: reply.server.id, host: reply.server.host, tcpPort: reply.server.tcpPort };
-    if (reply.fileServer) choice.fileServer = { id: reply.fileServer.id, host: reply.fileServer.host, tcpPort: reply.fileServer.tcpPort };
+    const choice: ChatServerChoice = { token: reply.token, tokenTtlSec: reply.tokenTtlSec, serverId: reply.server.id, host: reply.server.host, tcpPort: reply.server.tcpPort, wsPort: reply.server.wsPort };
+    if (reply.fileServer) choice.fileServer = { id: reply.fileServer.id, host: reply.fileServer.host, tcpPort: reply.fileServer.tcpPort, wsPort: reply.fileServer.wsPort };
     return choice;
   }
 

@@ -13,9 +13,9 @@ const NOW = 1_800_000_000_000;
 const INTERVAL_SEC = 1;
 const STALE_MS = STALE_AFTER_INTERVALS * INTERVAL_SEC * 1000;
 const CONFIGURED: ChatInstanceConfig[] = [
-  { id: 'chat1', host: '10.0.0.1', bindHost: '0.0.0.0', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort: 8090, grpcPort: 50061 },
-  { id: 'chat2', host: '10.0.0.2', bindHost: '0.0.0.0', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort: 8091, grpcPort: 50062 },
-  { id: 'chat3', host: '10.0.0.3', bindHost: '0.0.0.0', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort: 8092, grpcPort: 0 },
+  { id: 'chat1', host: '10.0.0.1', bindHost: '0.0.0.0', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort: 8090, grpcPort: 50061, wsPort: -1 },
+  { id: 'chat2', host: '10.0.0.2', bindHost: '0.0.0.0', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort: 8091, grpcPort: 50062, wsPort: -1 },
+  { id: 'chat3', host: '10.0.0.3', bindHost: '0.0.0.0', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort: 8092, grpcPort: 0, wsPort: -1 },
 ];
 
 let env: TestEnv;

@@ -183,6 +183,26 @@ describe('login', () => {
     }
     assert.equal((await login(gate, user.name, user.password)).status, 200);
   });
+
+  test('names the WebSocket ports (wsPort, fileWsPort) of servers that listen for WebSocket', async () => {
+    const user = await registerUser(gate, backing);
+    const file1 = { id: 'file1', host: '127.0.0.1', tcpPort: 7101, wsPort: 7102 };
+    await unary((o, cb) => backing.statusClient.ReportLoad({ server: { ...CHAT1, wsPort: 7003 }, connections: 0 }, o, cb));
+    await unary((o, cb) => backing.statusClient.ReportFileLoad({ server: file1, connections: 0 }, o, cb));
+    try {
+      const res = await login(gate, user.name, user.password);
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(
+        [res.body.tcpPort, res.body.wsPort, res.body.fileServerId, res.body.fileHost, res.body.filePort, res.body.fileWsPort],
+        [CHAT1.tcpPort, 7003, file1.id, file1.host, file1.tcpPort, file1.wsPort],
+      );
+    } finally {
+      await unary((o, cb) => backing.statusClient.DeregisterFileServer({ id: file1.id }, o, cb));
+      await backing.reportChatServer();
+    }
+    const without = await login(gate, user.name, user.password);
+    assert.equal('wsPort' in without.body, false, 'no WebSocket port: the field is left out');
+  });
 });
 
 describe('reset-password', () => {

@@ -137,7 +137,7 @@ describe('gate.web_root', () => {
     const config = {
       ...backing.config,
       chatServers: [{ ...backing.config.chatServers[0], id: 'c1', host: 'chat1.example' }, { ...backing.config.chatServers[0], id: 'c2', host: '::1' }],
-      fileServers: [{ id: 'f1', host: 'files.example', bindHost: '0.0.0.0', tcpPort: 1 }],
+      fileServers: [{ id: 'f1', host: 'files.example', bindHost: '0.0.0.0', tcpPort: 1, wsPort: 2 }],
     } as ParleyConfig;
     const connect = directives(webAppCsp(config)).get('connect-src');
     assert.equal(connect, "'self' ws://chat1.example:* wss://chat1.example:* ws://[::1]:* wss://[::1]:* ws://files.example:* wss://files.example:*");

@@ -18,7 +18,7 @@ export class ChatServerRegistry extends ServerRegistry<ChatServerAddress, ChatSe
       label: 'chat',
       recordsKey: RedisKeys.chatServers,
       pendingKey: PENDING_KEY,
-      address: (s) => ({ id: s.id, host: s.host, tcpPort: s.tcpPort, grpcPort: s.grpcPort, ...(s.grpcHost ? { grpcHost: s.grpcHost } : {}) }),
+      address: (s) => ({ id: s.id, host: s.host, tcpPort: s.tcpPort, grpcPort: s.grpcPort, wsPort: s.wsPort, ...(s.grpcHost ? { grpcHost: s.grpcHost } : {}) }),
       parse: parseRecord,
     });
   }

@@ -15,7 +15,7 @@ export class FileServerRegistry extends ServerRegistry<FileServerAddress, FileSe
       label: 'file',
       recordsKey: RedisKeys.fileServers,
       pendingKey: FILE_PENDING_KEY,
-      address: (s) => ({ id: s.id, host: s.host, tcpPort: s.tcpPort }),
+      address: (s) => ({ id: s.id, host: s.host, tcpPort: s.tcpPort, wsPort: s.wsPort }),
       parse: parseFileRecord,
     });
   }

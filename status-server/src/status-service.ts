@@ -38,10 +38,15 @@ function checkPort(port: number, field: string): number {
   return port;
 }
 
+/** 0 = no WebSocket (a server that predates the field sends nothing, which reads as 0). */
+function checkWsPort(port: number): number {
+  return port === 0 ? 0 : checkPort(port, 'server.wsPort');
+}
+
 function checkServer(server: ChatServerInfo__Output | null): ChatServerAddress {
   if (!server) throw invalid('server', 'server is required');
   if (!HOST.test(server.host)) throw invalid('server.host', 'server.host must be a non-empty host name or address');
-  const address: ChatServerAddress = { id: checkServerId(server.id, 'server.id'), host: server.host, tcpPort: checkPort(server.tcpPort, 'server.tcpPort'), grpcPort: checkPort(server.grpcPort, 'server.grpcPort') };
+  const address: ChatServerAddress = { id: checkServerId(server.id, 'server.id'), host: server.host, tcpPort: checkPort(server.tcpPort, 'server.tcpPort'), grpcPort: checkPort(server.grpcPort, 'server.grpcPort'), wsPort: checkWsPort(server.wsPort) };
   if (server.grpcHost) {
     if (!HOST.test(server.grpcHost)) throw invalid('server.grpcHost', 'server.grpcHost must be a host name or address');
     address.grpcHost = server.grpcHost;
@@ -52,7 +57,7 @@ function checkServer(server: ChatServerInfo__Output | null): ChatServerAddress {
 function checkFileServer(server: FileServerInfo__Output | null): FileServerAddress {
   if (!server) throw invalid('server', 'server is required');
   if (!HOST.test(server.host)) throw invalid('server.host', 'server.host must be a non-empty host name or address');
-  return { id: checkServerId(server.id, 'server.id'), host: server.host, tcpPort: checkPort(server.tcpPort, 'server.tcpPort') };
+  return { id: checkServerId(server.id, 'server.id'), host: server.host, tcpPort: checkPort(server.tcpPort, 'server.tcpPort'), wsPort: checkWsPort(server.wsPort) };
 }
 
 function checkUid(uid: number): number {
@@ -91,7 +96,7 @@ export function statusServiceHandlers(deps: StatusServiceDeps): StatusServiceHan
     ReportLoad: unaryHandler(logger, async (req) => {
       const server = checkServer(req.server);
       const isNew = await storage(logger, 'report', () => registry.report(server, req.connections, req.draining));
-      if (isNew) logger.info({ chatServer: server.id, host: server.host, tcpPort: server.tcpPort, grpcPort: server.grpcPort }, 'chat server registered');
+      if (isNew) logger.info({ chatServer: server.id, host: server.host, tcpPort: server.tcpPort, grpcPort: server.grpcPort, wsPort: server.wsPort }, 'chat server registered');
       return { reportIntervalSec: registry.reportIntervalSec };
     }),
 
@@ -123,7 +128,7 @@ export function statusServiceHandlers(deps: StatusServiceDeps): StatusServiceHan
     ReportFileLoad: unaryHandler(logger, async (req) => {
       const server = checkFileServer(req.server);
       const isNew = await storage(logger, 'file report', () => fileRegistry.report(server, req.connections, req.draining));
-      if (isNew) logger.info({ fileServer: server.id, host: server.host, tcpPort: server.tcpPort }, 'file server registered');
+      if (isNew) logger.info({ fileServer: server.id, host: server.host, tcpPort: server.tcpPort, wsPort: server.wsPort }, 'file server registered');
       return { reportIntervalSec: fileRegistry.reportIntervalSec };
     }),
 

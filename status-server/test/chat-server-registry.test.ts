@@ -9,7 +9,8 @@ const INTERVAL_SEC = 5;
 const T0 = 1_700_000_000_000;
 
 function addr(id: string) {
-  return { id, host: '127.0.0.1', tcpPort: 9000 + Number(id.replace(/\D/g, '') || 0), grpcPort: 9500 + Number(id.replace(/\D/g, '') || 0) };
+  const n = Number(id.replace(/\D/g, '') || 0);
+  return { id, host: '127.0.0.1', tcpPort: 9000 + n, grpcPort: 9500 + n, wsPort: 9700 + n };
 }
 
 function tally(ids: (string | undefined)[]): Record<string, number> {
@@ -44,6 +45,9 @@ describe('chat server registry', () => {
     assert.deepEqual(JSON.parse(raw ?? 'null'), { server: addr('chat1'), connections: 8, lastReportMs: T0, draining: false });
     assert.deepEqual(parseRecord(raw ?? ''), { server: addr('chat1'), connections: 8, lastReportMs: T0, draining: false });
     assert.equal(parseRecord('{"server":{"id":"x"}}'), undefined);
+    // A record written before ws ports existed reads as "no WebSocket".
+    const old = JSON.stringify({ server: { id: 'c', host: 'h', tcpPort: 1, grpcPort: 2 }, connections: 0, lastReportMs: T0, draining: false });
+    assert.equal(parseRecord(old)?.server.wsPort, 0);
     assert.equal(parseRecord('not json'), undefined);
   });
 

@@ -17,7 +17,8 @@ import { FILE_PENDING_KEY, FileServerRegistry, PENDING_KEY, startStatusServer, t
 const INTERVAL_SEC = 5;
 
 function fileAddr(id: string) {
-  return { id, host: '127.0.0.1', tcpPort: 9000 + Number(id.replace(/\D/g, '') || 0) };
+  const n = Number(id.replace(/\D/g, '') || 0);
+  return { id, host: '127.0.0.1', tcpPort: 9000 + n, wsPort: 9200 + n };
 }
 
 describe('file servers in the status-server', () => {
@@ -93,7 +94,7 @@ describe('file servers in the status-server', () => {
   });
 
   it('refuses malformed file reports', async () => {
-    for (const server of [{ ...fileAddr('file1'), tcpPort: 0 }, { ...fileAddr('file1'), id: 'bad id' }, { ...fileAddr('file1'), host: '' }, undefined]) {
+    for (const server of [{ ...fileAddr('file1'), tcpPort: 0 }, { ...fileAddr('file1'), wsPort: 70000 }, { ...fileAddr('file1'), id: 'bad id' }, { ...fileAddr('file1'), host: '' }, undefined]) {
       await assert.rejects(
         unary((o, cb) => client.ReportFileLoad({ server, connections: 1 }, o, cb)),
         (err: unknown) => isParleyError(err) && err.code === 'VALIDATION_FAILED',

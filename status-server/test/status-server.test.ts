@@ -18,7 +18,7 @@ import { PENDING_KEY, startStatusServer, type RunningStatusServer } from '../src
 
 function addr(id: string) {
   const n = Number(id.replace(/\D/g, '') || 0);
-  return { id, host: '127.0.0.1', tcpPort: 8000 + n, grpcPort: 8500 + n };
+  return { id, host: '127.0.0.1', tcpPort: 8000 + n, grpcPort: 8500 + n, wsPort: 8700 + n };
 }
 
 function tally(ids: string[]): Record<string, number> {
@@ -103,6 +103,7 @@ describe('status-server over gRPC', () => {
   it('rejects malformed reports and uids', async () => {
     await rejectsWith(unary((o, cb) => caller.client.ReportLoad({ connections: 1 }, o, cb)), 'VALIDATION_FAILED');
     await rejectsWith(unary((o, cb) => caller.client.ReportLoad({ server: { ...addr('chat1'), tcpPort: 0 }, connections: 1 }, o, cb)), 'VALIDATION_FAILED');
+    await rejectsWith(unary((o, cb) => caller.client.ReportLoad({ server: { ...addr('chat1'), wsPort: 65536 }, connections: 1 }, o, cb)), 'VALIDATION_FAILED');
     await rejectsWith(unary((o, cb) => caller.client.ReportLoad({ server: { ...addr('chat1'), id: 'bad id' }, connections: 1 }, o, cb)), 'VALIDATION_FAILED');
     await rejectsWith(unary((o, cb) => caller.client.ReportLoad({ server: { ...addr('chat1'), host: '' }, connections: 1 }, o, cb)), 'VALIDATION_FAILED');
     assert.deepEqual(await caller.list(), [], 'nothing was registered');

@@ -1,5 +1,4 @@
-import type { Socket } from 'node:net';
-import type { Logger } from '@parley/common';
+import type { ClientSocket, Logger } from '@parley/common';
 import {
   decodeClientMessage,
   encodeFrame,
@@ -55,7 +54,7 @@ export interface ConnectionOptions {
 const CLOSE_GRACE_MS = 5000;
 
 /**
- * One client socket: frame decoding, the login gate, write coalescing and closing. Everything a
+ * One client socket (TCP, or a WebSocket through WsSocket): frame decoding, the login gate, write coalescing and closing. Everything a
  * request means lives elsewhere (login handler, request router); this class only moves frames.
  */
 export class ClientConnection implements RequestContext {
@@ -82,11 +81,13 @@ export class ClientConnection implements RequestContext {
   private loginTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: ClientSocket,
     private readonly options: ConnectionOptions,
   ) {
     // Small frames until the first one is a valid LoginReq: a stranger cannot make us buffer 1 MiB.
-    this.decoder = new TlvDecoder({ maxBodyBytes: Math.min(options.preLoginMaxFrameBytes, options.maxFrameBytes), onFrame: this.raiseLimitAfterLogin });
+    const preLoginLimit = Math.min(options.preLoginMaxFrameBytes, options.maxFrameBytes);
+    this.decoder = new TlvDecoder({ maxBodyBytes: preLoginLimit, onFrame: this.raiseLimitAfterLogin });
+    socket.setMaxFrameBytes?.(preLoginLimit);
     // Counted from accept: bytes trickled in (which keep the heartbeat sweep away) do not extend it.
     this.loginTimer = setTimeout(() => this.onLoginTimeout(), options.loginTimeoutMs);
     this.loginTimer.unref();
@@ -322,6 +323,7 @@ export class ClientConnection implements RequestContext {
       return; // answered when the frame is handled
     }
     this.decoder.maxBodyBytes = this.options.maxFrameBytes;
+    this.socket.setMaxFrameBytes?.(this.options.maxFrameBytes);
   };
 
   private onLoginTimeout(): void {

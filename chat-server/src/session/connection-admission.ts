@@ -1,5 +1,4 @@
-import type { Socket } from 'node:net';
-import { ipLimitKey } from '@parley/common';
+import { ipLimitKey, type ClientSocket } from '@parley/common';
 import { encodeFrame, MsgId, type ErrorBody } from '@parley/protocol';
 
 export interface AdmissionLimits {
@@ -58,7 +57,7 @@ export class ConnectionAdmission {
 }
 
 /** Answers a refused socket with one Error frame and closes it without reading what it sends. */
-export function refuseSocket(socket: Socket, refusal: ErrorBody): void {
+export function refuseSocket(socket: ClientSocket, refusal: ErrorBody): void {
   socket.on('error', () => undefined);
   socket.pause();
   socket.end(encodeFrame(MsgId.Error, refusal));

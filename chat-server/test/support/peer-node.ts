@@ -78,7 +78,7 @@ export async function startPeerNode(env: TestEnv, id: string, directory: ChatIns
   const grpc = new Server();
   grpc.addService(chatPeerPackage().ChatPeer.service, recording);
   const grpcPort = await bindServer(grpc, '127.0.0.1', 0, testClusterCredentials());
-  directory.push({ id, host: '127.0.0.1', bindHost: '127.0.0.1', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort, grpcPort });
+  directory.push({ id, host: '127.0.0.1', bindHost: '127.0.0.1', grpcHost: '', grpcBindHost: '127.0.0.1', tcpPort, grpcPort, wsPort: -1 });
   const clients: ChatClient[] = [];
 
   return {

@@ -23,9 +23,27 @@ export function argon2MinimumMemoryKib(timeCost: number): number {
   return least;
 }
 
+/** The entries of a comma-separated origin list (chat/file ws_allowed_origins). */
+export function parseOriginList(text: string): string[] {
+  return text
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+}
+
+/** An origin as browsers send it: scheme, host and optional port, no path or trailing slash. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.\-[\]:]+$/;
+
+function originRule(section: string, text: string): string | undefined {
+  const bad = parseOriginList(text).find((o) => !ORIGIN.test(o));
+  return bad === undefined ? undefined : `[${section}] ws_allowed_origins: "${bad}" is not an origin like https://chat.example.com (scheme and host, optional port, no path)`;
+}
+
 type Rule = (config: Omit<ParleyConfig, 'chatServers' | 'source'>) => string | undefined;
 
 export const configRules: readonly Rule[] = [
+  ({ chat }) => originRule('chat', chat.wsAllowedOrigins),
+  ({ file }) => originRule('file', file.wsAllowedOrigins),
   ({ gate }) => {
     const least = argon2MinimumMemoryKib(gate.hashTimeCost);
     if (gate.hashMemoryKib >= least) return undefined;

@@ -3,7 +3,12 @@
  * A field without a default is required. Chat-server instances are sections named [chat.<id>],
  * file-server instances [file.<id>].
  */
-import { bool, int, oneOf, port, str, type SectionSpec, type SectionValues } from './config-fields';
+import { bool, int, oneOf, port, str, type Field, type SectionSpec, type SectionValues } from './config-fields';
+
+/** A WebSocket port: -1 (the default) means the server opens none. */
+function wsPort(doc: string): Field<number> {
+  return int(doc, { default: -1, min: -1, max: 65535 });
+}
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -110,6 +115,7 @@ export const configSchema = {
     maxPendingAcksPerUser: int('Conversations with a DeliveredAck waiting to be written per user (written every 250 ms); acks for more are dropped', { default: 1024, min: 1, max: 1000000 }),
     friendRequestCooldownSec: int('After a declined friend request, seconds before the same sender may ask the same user again (REQUEST_COOLDOWN)', { default: 86400, min: 0, max: 31536000 }),
     groupMaxMembers: int('Most members a group may have (owner included)', { default: 500, min: 2, max: 10000 }),
+    wsAllowedOrigins: str('Comma-separated origins browsers may open a chat WebSocket from (e.g. https://chat.example.com); empty = any (login is by token, not cookie)', { default: '' }),
   },
   file: {
     storageDir: str('Directory of stored files, shared by every file server of the cluster (a relative path is relative to the working directory)', { default: 'data/files' }),
@@ -120,6 +126,7 @@ export const configSchema = {
     minFreeBytes: int('Free space an upload must leave on the storage volume, bytes', { default: 1073741824, min: 0, max: Number.MAX_SAFE_INTEGER }),
     heartbeatSec: int('File clients ping every N seconds when idle; no frame and no download for 3N = closed', { default: 20, min: 1, max: 600 }),
     uploadExpiryHours: int('An unfinished upload untouched for this long is deleted (row and temp file), freeing its quota', { default: 48, min: 1, max: 8760 }),
+    wsAllowedOrigins: str('Comma-separated origins browsers may open a file WebSocket from; empty = any (login is by token, not cookie)', { default: '' }),
   },
 } as const satisfies Record<string, SectionSpec>;
 
@@ -131,6 +138,7 @@ export const chatInstanceSchema = {
   grpcPort: port('gRPC port: ChatPeer for other chat servers, ChatApi for the gate (0 = any free port)'),
   grpcHost: str('Address peers and the gate dial for the gRPC port; empty = host', { default: '' }),
   grpcBindHost: str('Address the gRPC port listens on: a private one (only cluster members, holding a cluster certificate, may call)', { default: '127.0.0.1' }),
+  wsPort: wsPort('WebSocket client port, one TLV frame per binary message (0 = any free port, -1 = no WebSocket)'),
 } as const satisfies SectionSpec;
 
 /** Keys of one [file.<id>] section. */
@@ -138,6 +146,7 @@ export const fileInstanceSchema = {
   host: str('Address clients dial for this file server', { default: '127.0.0.1' }),
   bindHost: str('Address to listen on', { default: '0.0.0.0' }),
   tcpPort: port('File transfer TLV port (0 = any free port)'),
+  wsPort: wsPort('File transfer WebSocket port, one TLV frame per binary message (0 = any free port, -1 = no WebSocket)'),
 } as const satisfies SectionSpec;
 
 type Schema = typeof configSchema;

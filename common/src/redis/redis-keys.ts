@@ -19,8 +19,11 @@ export const RedisKeys = {
  * A record is live while `lastReportMs` is younger than 3 report intervals (see docs/status-server.md).
  */
 export interface ChatServerRecord {
-  /** `grpcHost`: where peers and the gate dial grpcPort when not `host` (absent in older records). */
-  server: { id: string; host: string; tcpPort: number; grpcPort: number; grpcHost?: string };
+  /**
+   * `grpcHost`: where peers and the gate dial grpcPort when not `host` (absent in older records).
+   * `wsPort` absent or 0: no WebSocket (records written before the field existed have none).
+   */
+  server: { id: string; host: string; tcpPort: number; grpcPort: number; grpcHost?: string; wsPort?: number };
   /** Client connections at the last report. */
   connections: number;
   /** When the last report arrived, ms since the epoch (status-server clock). */
@@ -31,7 +34,7 @@ export interface ChatServerRecord {
 
 /** The JSON value of one field of RedisKeys.fileServers: like a chat server's, without a gRPC port. */
 export interface FileServerRecord {
-  server: { id: string; host: string; tcpPort: number };
+  server: { id: string; host: string; tcpPort: number; wsPort?: number };
   /** Logged-in file connections at the last report. */
   connections: number;
   lastReportMs: number;

@@ -8,9 +8,10 @@ export interface TestConfigOptions {
   redisPrefix: string;
   /** Extra ini text appended after the defaults, e.g. "[verify]\nmax_attempts = 3". Later sections win per key. */
   sections?: Record<string, Record<string, string | number | boolean>>;
-  chatServers?: { id: string; tcpPort: number; grpcPort: number }[];
+  /** wsPort: [chat.<id>] ws_port (-1 = none); default 0, a WebSocket listener on any free port. */
+  chatServers?: { id: string; tcpPort: number; grpcPort: number; wsPort?: number }[];
   /** [file.<id>] sections; none by default (set [file] storage_dir through `sections`). */
-  fileServers?: { id: string; tcpPort: number }[];
+  fileServers?: { id: string; tcpPort: number; wsPort?: number }[];
 }
 
 /** A unique name fragment for databases and key prefixes: safe in SQL identifiers and Redis keys. */
@@ -35,8 +36,8 @@ export function testConfigText(options: TestConfigOptions): string {
   };
   for (const [section, values] of Object.entries(options.sections ?? {})) base[section] = { ...base[section], ...values };
   const chats = options.chatServers ?? [{ id: 'chat1', tcpPort: 0, grpcPort: 0 }];
-  for (const c of chats) base[`chat.${c.id}`] = { host: '127.0.0.1', bind_host: '127.0.0.1', tcp_port: c.tcpPort, grpc_port: c.grpcPort, ...base[`chat.${c.id}`] };
-  for (const f of options.fileServers ?? []) base[`file.${f.id}`] = { host: '127.0.0.1', bind_host: '127.0.0.1', tcp_port: f.tcpPort, ...base[`file.${f.id}`] };
+  for (const c of chats) base[`chat.${c.id}`] = { host: '127.0.0.1', bind_host: '127.0.0.1', tcp_port: c.tcpPort, grpc_port: c.grpcPort, ws_port: c.wsPort ?? 0, ...base[`chat.${c.id}`] };
+  for (const f of options.fileServers ?? []) base[`file.${f.id}`] = { host: '127.0.0.1', bind_host: '127.0.0.1', tcp_port: f.tcpPort, ws_port: f.wsPort ?? 0, ...base[`file.${f.id}`] };
   return Object.entries(base)
     .map(([section, values]) => `[${section}]\n${Object.entries(values).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
     .join('\n');

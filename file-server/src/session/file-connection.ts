@@ -1,5 +1,4 @@
-import type { Socket } from 'node:net';
-import type { Logger } from '@parley/common';
+import type { ClientSocket, Logger } from '@parley/common';
 import {
   decodeFileClientMessage,
   encodeFrame,
@@ -43,7 +42,7 @@ export interface FileConnectionOptions {
 const CLOSE_GRACE_MS = 5000;
 
 /**
- * One file client's socket: frame decoding, the login gate, writes and flow control. It knows
+ * One file client's socket (TCP, or a WebSocket through WsSocket): frame decoding, the login gate, writes and flow control. It knows
  * nothing of uploads or downloads; those hold it (stop reading while their writes are queued) and
  * write chunk frames through it (waiting for 'drain' when the socket is full).
  *
@@ -67,7 +66,7 @@ export class FileConnection {
   private corked = false;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: ClientSocket,
     private readonly options: FileConnectionOptions,
   ) {
     this.logger = options.logger.child({ conn: this.connId });

@@ -1,6 +1,6 @@
 /**
- * POST /api/login {account, password} → 200 {uid, token, host, tcpPort, tokenTtlSec, serverId, fileHost?, filePort?, fileServerId?}
- * (the file fields only while a file server is live).
+ * POST /api/login {account, password} → 200 {uid, token, host, tcpPort, wsPort?, tokenTtlSec, serverId, fileHost?, filePort?, fileWsPort?, fileServerId?}
+ * (the file fields only while a file server is live; each ws port only when that server listens for WebSocket).
  * `account` is the user name or the e-mail address (it holds "@" → e-mail). The limits and the password
  * check are authenticate.ts; then the status-server picks a chat server and issues the token.
  */
@@ -16,7 +16,9 @@ export function loginRoute(deps: GateDeps): RequestHandler {
     const user = await authenticate(deps, body.account, body.password, clientIp(req));
 
     const chat = await deps.backends.getChatServer(user.uid);
-    const file = chat.fileServer ? { fileHost: chat.fileServer.host, filePort: chat.fileServer.tcpPort, fileServerId: chat.fileServer.id } : {};
-    res.status(200).json({ uid: user.uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId, ...file });
+    const f = chat.fileServer;
+    const file = f ? { fileHost: f.host, filePort: f.tcpPort, ...(f.wsPort > 0 ? { fileWsPort: f.wsPort } : {}), fileServerId: f.id } : {};
+    const ws = chat.wsPort > 0 ? { wsPort: chat.wsPort } : {};
+    res.status(200).json({ uid: user.uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, ...ws, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId, ...file });
   };
 }
