@@ -1,7 +1,7 @@
 /**
  * The express app of the gate: JSON under /api, one error mapper, JSON 404 for everything else.
  * Express 5 forwards a rejected async handler to the error middleware, so handlers simply throw.
- * /api/conversations and /api/groups are the bearer-token REST API: authenticated (and limited)
+ * /api/conversations, /api/groups and /api/session take the bearer token: authenticated (and limited)
  * before their bodies are read.
  */
 import express, { type Express, type RequestHandler } from 'express';
@@ -17,6 +17,7 @@ import { healthRoute } from './routes/health';
 import { loginRoute } from './routes/login';
 import { registerRoute } from './routes/register';
 import { resetPasswordRoute } from './routes/reset-password';
+import { sessionRoute } from './routes/session';
 import { verifyCodeRoute } from './routes/verify-code';
 import { securityHeaders } from './security-headers';
 
@@ -35,7 +36,7 @@ export function createApp(deps: GateDeps): Express {
   app.use(securityHeaders);
 
   const api = express.Router();
-  api.use(['/conversations', '/groups'], bearerAuth(deps));
+  api.use(['/conversations', '/groups', '/session'], bearerAuth(deps));
   api.use(requireJson);
   api.post('/conversations/:conversationId/messages', jsonBody(Math.max(deps.config.gate.bodyLimitBytes, MESSAGE_REQUEST_LIMIT_BYTES)));
   api.use(jsonBody(deps.config.gate.bodyLimitBytes));
@@ -44,6 +45,7 @@ export function createApp(deps: GateDeps): Express {
   api.post('/register', track(registerRoute(deps)));
   api.post('/reset-password', track(resetPasswordRoute(deps)));
   api.post('/login', track(loginRoute(deps)));
+  api.post('/session', track(sessionRoute(deps)));
   api.get('/health', healthRoute(deps));
   api.use('/conversations', conversationsRouter(deps));
   api.use('/groups', groupsRouter(deps));

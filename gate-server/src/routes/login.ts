@@ -15,8 +15,13 @@ export function loginRoute(deps: GateDeps): RequestHandler {
     const body = parseBody(schemas.login, req.body);
     const user = await authenticate(deps, body.account, body.password, clientIp(req));
 
-    const chat = await deps.backends.getChatServer(user.uid);
-    const file = chat.fileServer ? { fileHost: chat.fileServer.host, filePort: chat.fileServer.tcpPort, fileServerId: chat.fileServer.id } : {};
-    res.status(200).json({ uid: user.uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId, ...file });
+    res.status(200).json(await loginAnswer(deps, user.uid));
   };
+}
+
+/** A chat server (and file server, when one is live) for uid with a new token: login's and /api/session's answer. */
+export async function loginAnswer(deps: GateDeps, uid: number): Promise<Record<string, unknown>> {
+  const chat = await deps.backends.getChatServer(uid);
+  const file = chat.fileServer ? { fileHost: chat.fileServer.host, filePort: chat.fileServer.tcpPort, fileServerId: chat.fileServer.id } : {};
+  return { uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId, ...file };
 }

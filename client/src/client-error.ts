@@ -1,0 +1,13 @@
+/** Codes the core itself raises (besides the protocol's and the gate's): stable, documented in docs/client.md. */
+export type ClientErrorCode = 'OFFLINE' | 'SIGNED_OUT' | 'NOT_IMPLEMENTED' | 'UNKNOWN_MESSAGE';
+
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,463 @@
+import { MsgId, type ChatMessage, type RequestMsgId, type SendAck, type ServerMessage, type SyncResp } from '@parley/protocol/codec';
+import type {
+  AccountForm, ContactView, ConversationView, FileRef, FriendRequestView, GroupMemberView, GroupView, HistoryPage,
+  Me, MessageView, ParleyApi, ParleyEvents, PublicUserView, Unsubscribe, UploadSource, ConnectionStatus,
+} from './client-api';
+import { ClientError } from './client-error';
+import type { ChatConnection, RequestBody, ResponseOf } from './connection/chat-connection';
+import { Directory } from './directory';
+import { Emitter } from './events';
+import { GateClient, type FetchLike, type LoginAnswer } from './gate/gate-client';
+import { Outbox } from './outbox/outbox';
+import { Backoff, type BackoffOptions } from './session/backoff';
+import { Session } from './session/session';
+import type { LocalStore, SavedSession, StoredConversation } from './store/local-store';
+import { SeqSync } from './sync/seq-sync';
+import type { TransportFactory } from './transport/frame-transport';
+import { byLastActivity, conversationView, messageView, outboxView } from './views';
+
+export interface ParleyClientOptions {
+  gateUrl: string;
+  store: LocalStore;
+  transport: TransportFactory;
+  fetch?: FetchLike;
+  backoff?: BackoffOptions;
+  /** How often the friend list (and with it presence) is refreshed while online. */
+  presenceRefreshMs?: number;
+  requestTimeoutMs?: number;
+}
+
+const DEFAULT_HISTORY_PAGE = 50;
+
+/** The client core: ParleyApi over a gate, a transport and a local store. One per signed-in user. */
+export class ParleyClient implements ParleyApi {
+  readonly gate: GateClient;
+  private readonly emitter = new Emitter();
+  private readonly store: LocalStore;
+  private readonly session: Session;
+  private readonly directory: Directory;
+  private outbox: Outbox;
+  private sync: SeqSync;
+  private saved: SavedSession | undefined;
+  private status: ConnectionStatus = { state: 'signed-out' };
+  private readonly convs = new Map<number, StoredConversation>();
+  private readonly lastMessages = new Map<number, MessageView>();
+  private presenceTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly options: ParleyClientOptions) {
+    this.store = options.store;
+    this.gate = new GateClient(options.gateUrl, options.fetch);
+    this.directory = new Directory((id, body) => this.request(id, body), this.emitter, () => this.emitConversations());
+    this.sync = this.newSync(new Map());
+    this.outbox = this.newOutbox();
+    this.session = new Session({
+      gate: this.gate,
+      transport: options.transport,
+      backoff: new Backoff(options.backoff),
+      requestTimeoutMs: options.requestTimeoutMs,
+      credentials: () => this.saved,
+      onAnswer: (answer) => this.saveAnswer(answer),
+      onOnline: (connection) => this.onOnline(connection),
+      onOffline: () => this.onOffline(),
+      onPush: (message) => this.onPush(message),
+      onStatus: (status) => this.setStatus(status),
+    });
+  }
+
+  on<K extends keyof ParleyEvents>(event: K, listener: (value: ParleyEvents[K]) => void): Unsubscribe {
+    return this.emitter.on(event, listener);
+  }
+
+  get connectionStatus(): ConnectionStatus {
+    return { ...this.status };
+  }
+
+  get me(): Me | undefined {
+    return this.saved?.me ? { ...this.saved.me } : undefined;
+  }
+
+  /** Resolves when the session is online (now or later); rejects if it stops first. */
+  whenOnline(): Promise<void> {
+    if (this.status.state === 'online') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const off = this.on('connection', (s) => {
+        if (s.state === 'online') {
+          off();
+          resolve();
+        } else if (s.state === 'stopped' || s.state === 'signed-out') {
+          off();
+          reject(new ClientError('SIGNED_OUT', `The session ended: ${s.reason ?? s.state}`));
+        }
+      });
+    });
+  }
+
+  // Accounts.
+
+  async sendCode(email: string, purpose: 'register' | 'reset'): Promise<void> {
+    await this.gate.sendCode(email, purpose);
+  }
+
+  async register(form: AccountForm): Promise<void> {
+    await this.gate.register(form);
+  }
+
+  async resetPassword(form: Omit<AccountForm, 'name'>): Promise<void> {
+    await this.gate.resetPassword(form);
+  }
+
+  async login(account: string, password: string): Promise<Me> {
+    const answer = await this.gate.login(account, password);
+    const previous = await this.store.loadSession();
+    // Another user's data must not show up under this login.
+    if (previous && previous.uid !== answer.uid) await this.store.clear();
+    const me: Me = { uid: answer.uid, name: account.includes('@') ? '' : account, nickname: '', avatar: '' };
+    this.saved = { uid: answer.uid, token: answer.token, gateUrl: this.options.gateUrl, me: previous?.uid === answer.uid && previous.me ? previous.me : me };
+    await this.store.saveSession(this.saved);
+    await this.loadLocal();
+    this.session.start(answer);
+    await this.whenOnline();
+    await this.refreshMe(account);
+    return this.me as Me;
+  }
+
+  async resume(): Promise<boolean> {
+    const saved = await this.store.loadSession();
+    if (!saved || saved.gateUrl !== this.options.gateUrl) return false;
+    this.saved = saved;
+    await this.loadLocal();
+    this.session.start();
+    return true;
+  }
+
+  async logout(): Promise<void> {
+    await this.session.stop({ state: 'signed-out' });
+    this.saved = undefined;
+    await this.store.clear();
+    this.convs.clear();
+    this.lastMessages.clear();
+    this.emitter.emit('me', undefined);
+    this.emitConversations();
+  }
+
+  /** Stops the session and keeps the store (an app quitting); a new ParleyClient resumes from it. */
+  async close(): Promise<void> {
+    await this.session.stop({ state: 'signed-out' });
+  }
+
+  // Conversations and messages.
+
+  conversations(): ConversationView[] {
+    const lookups = { contactByUid: (uid: number) => this.directory.contactByUid(uid), groupById: (id: number) => this.directory.groupById(id), lastMessage: (id: number) => this.lastMessages.get(id) };
+    return [...this.convs.values()].map((c) => conversationView(c, lookups)).sort(byLastActivity);
+  }
+
+  async history(conversationId: number, beforeSeq?: number, limit = DEFAULT_HISTORY_PAGE): Promise<HistoryPage> {
+    let stored = await this.store.loadMessages(conversationId, beforeSeq, limit);
+    const oldest = stored[0]?.seq ?? beforeSeq ?? this.sync.position(conversationId) + 1;
+    const complete = stored.length >= limit || oldest <= 1;
+    if (!complete && this.session.connection) {
+      // Older than what this device keeps: fetch from the server and keep it.
+      const resp = await this.request(MsgId.HistoryReq, { conversationId, beforeSeq: oldest, limit: Math.min(100, limit - stored.length) });
+      await this.store.putMessages(resp.messages);
+      stored = await this.store.loadMessages(conversationId, beforeSeq, limit);
+      const views = stored.map((m) => messageView(m, this.saved?.uid));
+      return { messages: this.withPending(conversationId, views, beforeSeq), hasMore: resp.hasMore || (stored[0]?.seq ?? 1) > 1 };
+    }
+    const views = stored.map((m) => messageView(m, this.saved?.uid));
+    return { messages: this.withPending(conversationId, views, beforeSeq), hasMore: (stored[0]?.seq ?? 1) > 1 };
+  }
+
+  sendText(conversationId: number, text: string): string {
+    const me = this.requireSaved();
+    const entry = this.outbox.add(conversationId, 'text', text);
+    this.emitter.emit('messages', { conversationId, messages: [outboxView(entry, me.uid)] });
+    return entry.clientMsgId;
+  }
+
+  retry(clientMsgId: string): void {
+    this.outbox.retry(clientMsgId);
+  }
+
+  markRead(conversationId: number): void {
+    const conv = this.convs.get(conversationId);
+    const position = this.sync.position(conversationId);
+    if (!conv || position <= conv.readSeq) return;
+    conv.readSeq = position;
+    void this.store.putConversation({ ...conv });
+    try {
+      this.session.connection?.send(MsgId.DeliveredAck, { conversationId, seq: position });
+    } catch {
+      // Offline: the next markRead (or sync) after the reconnect carries it.
+    }
+    this.emitConversations();
+  }
+
+  directConversation(peerUid: number): number | undefined {
+    return this.directory.contactByUid(peerUid)?.conversationId;
+  }
+
+  /** The sync position (highest gap-free seq held) of a conversation. */
+  syncedSeq(conversationId: number): number {
+    return this.sync.position(conversationId);
+  }
+
+  /** Messages still waiting for their SendAck (or failed), oldest first. */
+  pending(conversationId?: number): MessageView[] {
+    const uid = this.saved?.uid ?? 0;
+    return this.outbox.list(conversationId).map((e) => outboxView(e, uid));
+  }
+
+  // People and groups.
+
+  contacts(): ContactView[] {
+    return this.directory.contacts();
+  }
+
+  searchUsers(query: string): Promise<PublicUserView[]> {
+    return this.directory.searchUsers(query);
+  }
+
+  requestFriend(uid: number, note?: string): Promise<void> {
+    return this.directory.requestFriend(uid, note);
+  }
+
+  answerFriendRequest(requestId: number, accept: boolean): Promise<void> {
+    return this.directory.answerFriendRequest(requestId, accept);
+  }
+
+  friendRequests(): FriendRequestView[] {
+    return this.directory.friendRequests();
+  }
+
+  async updateProfile(change: { nickname?: string; avatarFileId?: string | null }): Promise<Me> {
+    const avatar = change.avatarFileId === undefined ? undefined : change.avatarFileId === null ? null : { fileId: Number(change.avatarFileId) };
+    const resp = await this.request(MsgId.ProfileUpdateReq, { ...(change.nickname === undefined ? {} : { nickname: change.nickname }), ...(avatar === undefined ? {} : { avatar }) });
+    await this.setMe({ uid: resp.user.uid, name: resp.user.name, nickname: resp.user.nickname, avatar: resp.user.avatar });
+    return this.me as Me;
+  }
+
+  groups(): GroupView[] {
+    return this.directory.groups();
+  }
+
+  createGroup(name: string, memberUids: number[]): Promise<GroupView> {
+    return this.directory.createGroup(name, memberUids);
+  }
+
+  groupMembers(groupId: number): Promise<GroupMemberView[]> {
+    return this.directory.groupMembers(groupId);
+  }
+
+  invite(groupId: number, uids: number[]): Promise<void> {
+    return this.directory.invite(groupId, uids);
+  }
+
+  removeMember(groupId: number, uid: number): Promise<void> {
+    return this.directory.removeMember(groupId, uid);
+  }
+
+  leaveGroup(groupId: number): Promise<void> {
+    return this.directory.leaveGroup(groupId);
+  }
+
+  renameGroup(groupId: number, name: string): Promise<void> {
+    return this.directory.renameGroup(groupId, name);
+  }
+
+  // Files: not in the core yet (docs/client.md, "Not done yet").
+
+  sendFile(_conversationId: number, _source: UploadSource): string {
+    throw new ClientError('NOT_IMPLEMENTED', 'File transfer is not in the client core yet');
+  }
+
+  uploadFile(_source: UploadSource): Promise<FileRef> {
+    return Promise.reject(new ClientError('NOT_IMPLEMENTED', 'File transfer is not in the client core yet'));
+  }
+
+  download(_file: FileRef): Promise<Uint8Array> {
+    return Promise.reject(new ClientError('NOT_IMPLEMENTED', 'File transfer is not in the client core yet'));
+  }
+
+  pauseTransfer(_transferId: string): void {}
+
+  resumeTransfer(_transferId: string): void {}
+
+  cancelTransfer(_transferId: string): void {}
+
+  // Internals.
+
+  /** A request on the current connection; OFFLINE when there is none. */
+  request<I extends RequestMsgId>(id: I, body: RequestBody<I>): Promise<ResponseOf<I>> {
+    const connection = this.session.connection;
+    if (!connection) return Promise.reject(new ClientError('OFFLINE', 'Not connected; retry once online'));
+    return connection.request(id, body);
+  }
+
+  private requireSaved(): SavedSession {
+    if (!this.saved) throw new ClientError('SIGNED_OUT', 'Log in first');
+    return this.saved;
+  }
+
+  private newSync(positions: Map<number, number>): SeqSync {
+    return new SeqSync({
+      pull: (conversationId, afterSeq) => this.request(MsgId.PullReq, { conversationId, afterSeq, limit: 200 }),
+      deliver: (conversationId, messages) => this.deliver(conversationId, messages),
+    }, positions);
+  }
+
+  private newOutbox(): Outbox {
+    return new Outbox({
+      store: this.store,
+      send: (e) => this.request(MsgId.SendReq, { conversationId: e.conversationId, clientMsgId: e.clientMsgId, type: e.type, body: e.body }),
+      onChange: (e) => this.emitter.emit('messages', { conversationId: e.conversationId, messages: [outboxView(e, this.saved?.uid ?? 0)] }),
+      onAcked: (e, ack) => this.onAcked(e, ack),
+    });
+  }
+
+  /** Loads what this device kept: conversations, positions, last messages, the outbox. */
+  private async loadLocal(): Promise<void> {
+    this.convs.clear();
+    this.lastMessages.clear();
+    for (const c of await this.store.loadConversations()) this.convs.set(c.conversationId, c);
+    for (const id of this.convs.keys()) {
+      const [last] = await this.store.loadMessages(id, undefined, 1);
+      if (last) this.lastMessages.set(id, messageView(last, this.saved?.uid));
+    }
+    this.sync = this.newSync(await this.store.loadPositions());
+    this.outbox = this.newOutbox();
+    await this.outbox.load();
+    this.emitter.emit('me', this.me);
+    this.emitConversations();
+  }
+
+  private async saveAnswer(answer: LoginAnswer): Promise<void> {
+    if (!this.saved) return;
+    this.saved = { ...this.saved, token: answer.token };
+    await this.store.saveSession(this.saved);
+  }
+
+  private async setMe(me: Me): Promise<void> {
+    if (!this.saved) return;
+    this.saved = { ...this.saved, me };
+    await this.store.saveSession(this.saved);
+    this.emitter.emit('me', { ...me });
+  }
+
+  /** LoginResp carries no profile: the user's own entry from a search by name fills it in. */
+  private async refreshMe(account: string): Promise<void> {
+    if (account.includes('@') || !this.saved) return;
+    const found = (await this.searchUsers(account).catch(() => [])).find((u) => u.uid === this.saved?.uid);
+    if (found) await this.setMe({ uid: found.uid, name: found.name, nickname: found.nickname, avatar: found.avatar });
+  }
+
+  private async onOnline(connection: ChatConnection): Promise<void> {
+    const resp = await connection.request(MsgId.SyncReq, {});
+    this.applySync(resp);
+    this.outbox.setOnline(true);
+    await Promise.all([
+      this.sync.catchUp(resp.conversations),
+      this.directory.refresh().catch((err: unknown) => this.reportError(err)),
+    ]);
+    this.stopPresence();
+    this.presenceTimer = setInterval(() => void this.directory.refreshContacts().catch(() => undefined), this.options.presenceRefreshMs ?? 30_000);
+    (this.presenceTimer as { unref?: () => void }).unref?.();
+  }
+
+  private onOffline(): void {
+    this.outbox.setOnline(false);
+    this.stopPresence();
+  }
+
+  private stopPresence(): void {
+    if (this.presenceTimer !== undefined) clearInterval(this.presenceTimer);
+    this.presenceTimer = undefined;
+  }
+
+  private applySync(resp: SyncResp): void {
+    for (const s of resp.conversations) {
+      const known = this.convs.get(s.conversationId);
+      const conv: StoredConversation = {
+        conversationId: s.conversationId,
+        kind: s.kind,
+        maxSeq: Math.max(s.maxSeq, known?.maxSeq ?? 0),
+        readSeq: Math.max(s.ackedSeq, known?.readSeq ?? 0),
+        lastActivityMs: known?.lastActivityMs ?? 0,
+      };
+      if (s.peerUid !== undefined) conv.peerUid = s.peerUid;
+      if (s.groupId !== undefined) conv.groupId = s.groupId;
+      if (s.left) conv.left = true;
+      this.convs.set(conv.conversationId, conv);
+      void this.store.putConversation({ ...conv });
+    }
+    this.emitConversations();
+  }
+
+  private onPush(message: ServerMessage): void {
+    if (message.id === MsgId.MessagePush) this.sync.onPush(message.msg);
+    else if (message.id === MsgId.FriendNotify) void this.directory.onFriendNotify(message.msg).catch(() => undefined);
+    else if (message.id === MsgId.GroupNotify) void this.directory.onGroupNotify(message.msg).then(() => this.resync()).catch(() => undefined);
+    else if (message.id === MsgId.Error) this.emitter.emit('error', { code: message.msg.code, message: message.msg.message });
+  }
+
+  /** A conversation this device did not know (a new friend or group): SyncReq tells its kind. */
+  private resync(): void {
+    void this.request(MsgId.SyncReq, {}).then((resp) => {
+      this.applySync(resp);
+      return this.sync.catchUp(resp.conversations);
+    }).catch(() => undefined);
+  }
+
+  private onAcked(entry: { conversationId: number; clientMsgId: string; type: ChatMessage['type']; body: string }, ack: SendAck): void {
+    const uid = this.saved?.uid ?? 0;
+    const message: ChatMessage = { conversationId: ack.conversationId, seq: ack.seq, senderUid: uid, clientMsgId: ack.clientMsgId, type: entry.type, body: entry.body, serverTime: ack.serverTime };
+    void this.store.putMessages([message]);
+    this.emitter.emit('messages', { conversationId: ack.conversationId, messages: [messageView(message, uid)] });
+    this.sync.onOwnAck(message);
+  }
+
+  private deliver(conversationId: number, messages: ChatMessage[]): void {
+    const uid = this.saved?.uid;
+    const last = messages[messages.length - 1];
+    if (!last) return;
+    void this.store.putMessages(messages);
+    void this.store.putPosition(conversationId, last.seq);
+    let conv = this.convs.get(conversationId);
+    if (!conv) {
+      conv = { conversationId, kind: 'direct', maxSeq: 0, readSeq: 0, lastActivityMs: 0 };
+      this.convs.set(conversationId, conv);
+      this.resync();
+    }
+    conv.maxSeq = Math.max(conv.maxSeq, last.seq);
+    conv.lastActivityMs = Math.max(conv.lastActivityMs, last.serverTime);
+    // My own messages are read by definition: the read position follows them when nothing was unread before.
+    for (const m of messages) if (m.senderUid === uid && conv.readSeq === m.seq - 1) conv.readSeq = m.seq;
+    void this.store.putConversation({ ...conv });
+    for (const m of messages) if (m.senderUid === uid) this.outbox.settle(m.clientMsgId);
+    const views = messages.map((m) => messageView(m, uid));
+    this.lastMessages.set(conversationId, views[views.length - 1] as MessageView);
+    this.emitter.emit('messages', { conversationId, messages: views });
+    for (const v of views) if (v.senderUid !== uid) this.emitter.emit('incoming', v);
+    this.emitConversations();
+  }
+
+  private withPending(conversationId: number, views: MessageView[], beforeSeq: number | undefined): MessageView[] {
+    if (beforeSeq !== undefined) return views;
+    const held = new Set(views.map((v) => v.clientMsgId));
+    return [...views, ...this.pending(conversationId).filter((p) => !held.has(p.clientMsgId))];
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    this.status = status;
+    this.emitter.emit('connection', { ...status });
+  }
+
+  private emitConversations(): void {
+    this.emitter.emit('conversations', this.conversations());
+  }
+
+  private reportError(err: unknown): void {
+    const code = (err as { code?: unknown }).code;
+    this.emitter.emit('error', { code: typeof code === 'string' ? code : 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
+  }
+}
