@@ -25,8 +25,11 @@ export default tseslint.config(
     ignores: ['client/src/node/**'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: '@parley/protocol', message: 'Import @parley/protocol/codec (browser-safe); Node-only code goes in client/src/node.' }],
-        patterns: [{ group: ['node:*', 'ws', 'fs', 'net', 'crypto', 'events'], message: 'Browser entry: Node-only code goes in client/src/node.' }],
+        paths: [
+          { name: '@parley/protocol', message: 'Import @parley/protocol/codec (browser-safe); Node-only code goes in client/src/node.' },
+          ...['ws', 'fs', 'net', 'crypto', 'events', 'buffer'].map((name) => ({ name, message: 'Browser entry: Node-only code goes in client/src/node.' })),
+        ],
+        patterns: [{ group: ['node:*'], message: 'Browser entry: Node-only code goes in client/src/node.' }],
       }],
     },
   },

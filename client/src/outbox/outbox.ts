@@ -30,6 +30,7 @@ export class Outbox {
   private readonly entries = new Map<string, OutboxEntry>();
   private readonly written = new Map<string, Promise<void>>();
   private running: Promise<void> | undefined;
+  private rerun = false;
   private online = false;
 
   constructor(private readonly deps: OutboxDeps) {}
@@ -80,7 +81,17 @@ export class Outbox {
   /** Sends what is queued while online; resolves when the queue is empty or the link dropped. */
   flush(): Promise<void> {
     if (!this.online) return Promise.resolve();
-    this.running ??= this.drain().finally(() => {
+    if (this.running) {
+      // A drain may be past the point where it looks for work: make it look again.
+      this.rerun = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.rerun = false;
+        await this.drain();
+      } while (this.rerun && this.online);
+    })().finally(() => {
       this.running = undefined;
     });
     return this.running;
