@@ -185,12 +185,17 @@ export class ParleyClient implements ParleyApi {
     if (!conv || position <= conv.readSeq) return;
     conv.readSeq = position;
     void this.store.putConversation({ ...conv });
-    try {
-      this.session.connection?.send(MsgId.DeliveredAck, { conversationId, seq: position });
-    } catch {
-      // Offline: the next markRead (or sync) after the reconnect carries it.
-    }
+    this.ackRead(conversationId, position);
     this.emitConversations();
+  }
+
+  /** DeliveredAck is the read position here: the server's ackedSeq makes unread counts agree across devices. */
+  private ackRead(conversationId: number, seq: number): void {
+    try {
+      this.session.connection?.send(MsgId.DeliveredAck, { conversationId, seq });
+    } catch {
+      // Offline: the next markRead after the reconnect carries it (the ack is cumulative).
+    }
   }
 
   directConversation(peerUid: number): number | undefined {
@@ -425,13 +430,20 @@ export class ParleyClient implements ParleyApi {
     let conv = this.convs.get(conversationId);
     if (!conv) {
       conv = { conversationId, kind: 'direct', maxSeq: 0, readSeq: 0, lastActivityMs: 0 };
+      // Until SyncResp says, a friend's conversation id tells who the peer is.
+      const peer = this.directory.contacts().find((c) => c.conversationId === conversationId);
+      if (peer) conv.peerUid = peer.uid;
       this.convs.set(conversationId, conv);
       this.resync();
     }
     conv.maxSeq = Math.max(conv.maxSeq, last.seq);
     conv.lastActivityMs = Math.max(conv.lastActivityMs, last.serverTime);
-    // My own messages are read by definition: the read position follows them when nothing was unread before.
-    for (const m of messages) if (m.senderUid === uid && conv.readSeq === m.seq - 1) conv.readSeq = m.seq;
+    // Writing in a conversation means having read it: my own message moves the read position to it.
+    const mine = messages.filter((m) => m.senderUid === uid).at(-1);
+    if (mine && mine.seq > conv.readSeq) {
+      conv.readSeq = mine.seq;
+      this.ackRead(conversationId, mine.seq);
+    }
     void this.store.putConversation({ ...conv });
     for (const m of messages) if (m.senderUid === uid) this.outbox.settle(m.clientMsgId);
     const views = messages.map((m) => messageView(m, uid));

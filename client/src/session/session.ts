@@ -74,8 +74,9 @@ export class Session {
           const creds = this.deps.credentials();
           if (!creds) return this.halt('No saved session');
           answer = await this.deps.gate.session(creds.uid, creds.token);
-          if (this.stopped) return;
+          // Saved even when stopping meanwhile: the old token no longer works.
           await this.deps.onAnswer(answer);
+          if (this.stopped) return;
         }
         await this.connectOnce(answer);
       } catch (err) {
