@@ -14,4 +14,7 @@ export * from './store/local-store';
 export * from './store/memory-store';
 export * from './store/indexeddb-store';
 export * from './outbox/outbox';
+export * from './file/file-connection';
+export * from './file/transfer-job';
+export * from './file/file-transfers';
 export * from './parley-client';

@@ -4,17 +4,19 @@ import type {
   Me, MessageView, ParleyApi, ParleyEvents, PublicUserView, Unsubscribe, UploadSource, ConnectionStatus,
 } from './client-api';
 import { ClientError } from './client-error';
+import { ConversationBook } from './conversation-book';
 import type { ChatConnection, RequestBody, ResponseOf } from './connection/chat-connection';
 import { Directory } from './directory';
+import { FileTransfers } from './file/file-transfers';
 import { Emitter } from './events';
 import { GateClient, type FetchLike, type LoginAnswer } from './gate/gate-client';
 import { Outbox } from './outbox/outbox';
 import { Backoff, type BackoffOptions } from './session/backoff';
 import { Session } from './session/session';
-import type { LocalStore, SavedSession, StoredConversation } from './store/local-store';
+import type { LocalStore, SavedSession } from './store/local-store';
 import { SeqSync } from './sync/seq-sync';
 import type { TransportFactory } from './transport/frame-transport';
-import { byLastActivity, conversationView, messageView, outboxView } from './views';
+import { messageView, outboxView } from './views';
 
 export interface ParleyClientOptions {
   gateUrl: string;
@@ -37,19 +39,31 @@ export class ParleyClient implements ParleyApi {
   private readonly session: Session;
   private readonly directory: Directory;
   private outbox: Outbox;
+  private readonly files: FileTransfers;
+  /** The latest gate answer: where the file server is. */
+  private lastAnswer: LoginAnswer | undefined;
   private sync: SeqSync;
   private saved: SavedSession | undefined;
   private status: ConnectionStatus = { state: 'signed-out' };
-  private readonly convs = new Map<number, StoredConversation>();
-  private readonly lastMessages = new Map<number, MessageView>();
+  private readonly book: ConversationBook;
   private presenceTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: ParleyClientOptions) {
     this.store = options.store;
     this.gate = new GateClient(options.gateUrl, options.fetch);
+    this.book = new ConversationBook(this.store);
     this.directory = new Directory((id, body) => this.request(id, body), this.emitter, () => this.emitConversations());
     this.sync = this.newSync(new Map());
     this.outbox = this.newOutbox();
+    this.files = new FileTransfers({
+      transport: options.transport,
+      fileServer: () => {
+        const a = this.lastAnswer;
+        if (!a?.fileHost || a.filePort === undefined || !this.saved) return undefined;
+        return { host: a.fileHost, tcpPort: a.filePort, ...(a.fileWsPort === undefined ? {} : { wsPort: a.fileWsPort }), uid: this.saved.uid, token: this.saved.token };
+      },
+      emit: (view) => this.emitter.emit('transfer', view),
+    });
     this.session = new Session({
       gate: this.gate,
       transport: options.transport,
@@ -108,6 +122,7 @@ export class ParleyClient implements ParleyApi {
 
   async login(account: string, password: string): Promise<Me> {
     const answer = await this.gate.login(account, password);
+    this.lastAnswer = answer;
     const previous = await this.store.loadSession();
     // Another user's data must not show up under this login.
     if (previous && previous.uid !== answer.uid) await this.store.clear();
@@ -134,8 +149,7 @@ export class ParleyClient implements ParleyApi {
     await this.session.stop({ state: 'signed-out' });
     this.saved = undefined;
     await this.store.clear();
-    this.convs.clear();
-    this.lastMessages.clear();
+    this.book.clear();
     this.emitter.emit('me', undefined);
     this.emitConversations();
   }
@@ -148,8 +162,7 @@ export class ParleyClient implements ParleyApi {
   // Conversations and messages.
 
   conversations(): ConversationView[] {
-    const lookups = { contactByUid: (uid: number) => this.directory.contactByUid(uid), groupById: (id: number) => this.directory.groupById(id), lastMessage: (id: number) => this.lastMessages.get(id) };
-    return [...this.convs.values()].map((c) => conversationView(c, lookups)).sort(byLastActivity);
+    return this.book.views({ contactByUid: (uid) => this.directory.contactByUid(uid), groupById: (id) => this.directory.groupById(id) });
   }
 
   async history(conversationId: number, beforeSeq?: number, limit = DEFAULT_HISTORY_PAGE): Promise<HistoryPage> {
@@ -180,11 +193,8 @@ export class ParleyClient implements ParleyApi {
   }
 
   markRead(conversationId: number): void {
-    const conv = this.convs.get(conversationId);
     const position = this.sync.position(conversationId);
-    if (!conv || position <= conv.readSeq) return;
-    conv.readSeq = position;
-    void this.store.putConversation({ ...conv });
+    if (!this.book.markRead(conversationId, position)) return;
     this.ackRead(conversationId, position);
     this.emitConversations();
   }
@@ -270,25 +280,43 @@ export class ParleyClient implements ParleyApi {
     return this.directory.renameGroup(groupId, name);
   }
 
-  // Files: not in the core yet (docs/client.md, "Not done yet").
+  // Files.
 
-  sendFile(_conversationId: number, _source: UploadSource): string {
-    throw new ClientError('NOT_IMPLEMENTED', 'File transfer is not in the client core yet');
+  sendFile(conversationId: number, source: UploadSource): string {
+    this.requireSaved();
+    let transferId = '';
+    void this.files
+      .upload(source, conversationId, (id) => {
+        transferId = id;
+      })
+      .then((ref) => {
+        const body = JSON.stringify({ fileId: Number(ref.fileId), name: ref.name, size: ref.size, sha256: ref.sha256, mime: ref.mime });
+        const entry = this.outbox.add(conversationId, ref.mime.startsWith('image/') ? 'image' : 'file', body);
+        this.emitter.emit('messages', { conversationId, messages: [outboxView(entry, this.saved?.uid ?? 0)] });
+      })
+      .catch((err: unknown) => this.reportError(err));
+    return transferId;
   }
 
-  uploadFile(_source: UploadSource): Promise<FileRef> {
-    return Promise.reject(new ClientError('NOT_IMPLEMENTED', 'File transfer is not in the client core yet'));
+  uploadFile(source: UploadSource): Promise<FileRef> {
+    return this.files.upload(source);
   }
 
-  download(_file: FileRef): Promise<Uint8Array> {
-    return Promise.reject(new ClientError('NOT_IMPLEMENTED', 'File transfer is not in the client core yet'));
+  download(file: FileRef, onTransfer?: (transferId: string) => void): Promise<Uint8Array> {
+    return this.files.download(file, onTransfer);
   }
 
-  pauseTransfer(_transferId: string): void {}
+  pauseTransfer(transferId: string): void {
+    this.files.job(transferId)?.pause();
+  }
 
-  resumeTransfer(_transferId: string): void {}
+  resumeTransfer(transferId: string): void {
+    this.files.job(transferId)?.resume();
+  }
 
-  cancelTransfer(_transferId: string): void {}
+  cancelTransfer(transferId: string): void {
+    this.files.job(transferId)?.cancel();
+  }
 
   // Internals.
 
@@ -322,13 +350,7 @@ export class ParleyClient implements ParleyApi {
 
   /** Loads what this device kept: conversations, positions, last messages, the outbox. */
   private async loadLocal(): Promise<void> {
-    this.convs.clear();
-    this.lastMessages.clear();
-    for (const c of await this.store.loadConversations()) this.convs.set(c.conversationId, c);
-    for (const id of this.convs.keys()) {
-      const [last] = await this.store.loadMessages(id, undefined, 1);
-      if (last) this.lastMessages.set(id, messageView(last, this.saved?.uid));
-    }
+    await this.book.load(this.saved?.uid);
     this.sync = this.newSync(await this.store.loadPositions());
     this.outbox = this.newOutbox();
     await this.outbox.load();
@@ -337,6 +359,7 @@ export class ParleyClient implements ParleyApi {
   }
 
   private async saveAnswer(answer: LoginAnswer): Promise<void> {
+    this.lastAnswer = answer;
     if (!this.saved) return;
     this.saved = { ...this.saved, token: answer.token };
     await this.store.saveSession(this.saved);
@@ -380,21 +403,7 @@ export class ParleyClient implements ParleyApi {
   }
 
   private applySync(resp: SyncResp): void {
-    for (const s of resp.conversations) {
-      const known = this.convs.get(s.conversationId);
-      const conv: StoredConversation = {
-        conversationId: s.conversationId,
-        kind: s.kind,
-        maxSeq: Math.max(s.maxSeq, known?.maxSeq ?? 0),
-        readSeq: Math.max(s.ackedSeq, known?.readSeq ?? 0),
-        lastActivityMs: known?.lastActivityMs ?? 0,
-      };
-      if (s.peerUid !== undefined) conv.peerUid = s.peerUid;
-      if (s.groupId !== undefined) conv.groupId = s.groupId;
-      if (s.left) conv.left = true;
-      this.convs.set(conv.conversationId, conv);
-      void this.store.putConversation({ ...conv });
-    }
+    this.book.applySync(resp);
     this.emitConversations();
   }
 
@@ -427,27 +436,13 @@ export class ParleyClient implements ParleyApi {
     if (!last) return;
     void this.store.putMessages(messages);
     void this.store.putPosition(conversationId, last.seq);
-    let conv = this.convs.get(conversationId);
-    if (!conv) {
-      conv = { conversationId, kind: 'direct', maxSeq: 0, readSeq: 0, lastActivityMs: 0 };
-      // Until SyncResp says, a friend's conversation id tells who the peer is.
-      const peer = this.directory.contacts().find((c) => c.conversationId === conversationId);
-      if (peer) conv.peerUid = peer.uid;
-      this.convs.set(conversationId, conv);
-      this.resync();
-    }
-    conv.maxSeq = Math.max(conv.maxSeq, last.seq);
-    conv.lastActivityMs = Math.max(conv.lastActivityMs, last.serverTime);
-    // Writing in a conversation means having read it: my own message moves the read position to it.
-    const mine = messages.filter((m) => m.senderUid === uid).at(-1);
-    if (mine && mine.seq > conv.readSeq) {
-      conv.readSeq = mine.seq;
-      this.ackRead(conversationId, mine.seq);
-    }
-    void this.store.putConversation({ ...conv });
+    // Until SyncResp says, a friend's conversation id tells who the peer is.
+    const peerGuess = this.directory.contacts().find((c) => c.conversationId === conversationId)?.uid;
+    const { isNew, readTo } = this.book.record(conversationId, messages, uid, peerGuess);
+    if (isNew) this.resync();
+    if (readTo !== undefined) this.ackRead(conversationId, readTo);
     for (const m of messages) if (m.senderUid === uid) this.outbox.settle(m.clientMsgId);
     const views = messages.map((m) => messageView(m, uid));
-    this.lastMessages.set(conversationId, views[views.length - 1] as MessageView);
     this.emitter.emit('messages', { conversationId, messages: views });
     for (const v of views) if (v.senderUid !== uid) this.emitter.emit('incoming', v);
     this.emitConversations();

@@ -4,11 +4,12 @@
  * same clientMsgId, an offline user catching up, and Kick.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { extractCode } from '@parley/common/testing';
 import { ChatClient } from '@parley/protocol';
-import { MemoryStore, ParleyClient, type ConnectionStatus, type MessageView } from '@parley/client';
+import { MemoryStore, ParleyClient, type ConnectionStatus, type FileRef, type MessageView, type TransferView, type UploadSource } from '@parley/client';
 import { tcpTransport } from '@parley/client/node';
 import { Cluster } from '../src/cluster';
 import { routeOf, waitFor } from './support/chat-fixtures';
@@ -20,7 +21,8 @@ let n = 0;
 before(async () => {
   cluster = await Cluster.start({
     chatServers: 2,
-    kinds: ['verify', 'status', 'gate', 'chat'],
+    fileServers: 1,
+    kinds: ['verify', 'status', 'gate', 'chat', 'file'],
     sections: { cluster: { log_level: 'info' }, verify: { resend_interval_sec: 0, hourly_limit_per_ip: 100000 } },
   });
 });
@@ -152,6 +154,49 @@ test('an offline user comes back (new core, same store) and finds the messages s
   const got = await bodies(bob, conv);
   assert.deepEqual(got.slice(-3), ['offline 1', 'offline 2', 'offline 3']);
   assert.equal(new Set(got).size, got.length, 'no duplicates');
+});
+
+function bufferSource(name: string, mime: string, bytes: Buffer): UploadSource {
+  return { name, mime, size: bytes.length, read: (offset, length) => Promise.resolve(bytes.subarray(offset, offset + length)) };
+}
+
+/** Pauses the transfer at its first progress, checks it stays put, then resumes it. */
+function pauseOnce(client: ParleyClient, seen: TransferView[]): void {
+  let paused = false;
+  client.on('transfer', (view) => {
+    seen.push(view);
+    if (!paused && view.state === 'running' && view.bytesDone > 0 && view.bytesDone < view.total) {
+      paused = true;
+      client.pauseTransfer(view.transferId);
+      setTimeout(() => client.resumeTransfer(view.transferId), 200);
+    }
+  });
+}
+
+test('a file is sent with progress and pause/resume, arrives as a file message and downloads intact', async () => {
+  const bytes = randomBytes(6 * 1024 * 1024 + 123);
+  const upSeen: TransferView[] = [];
+  pauseOnce(alice, upSeen);
+  const incoming: MessageView[] = [];
+  bob.on('incoming', (m) => incoming.push(m));
+  const transferId = alice.sendFile(conv, bufferSource('data.bin', 'application/octet-stream', bytes));
+  assert.ok(transferId);
+  const message = await waitFor(() => incoming.find((m) => m.type === 'file'), 20000, 'the file message at bob');
+  const ref = JSON.parse(message.body) as FileRef & { fileId: number };
+  assert.equal(ref.size, bytes.length);
+  assert.ok(upSeen.some((v) => v.state === 'paused'), 'the upload was paused');
+  assert.equal(upSeen.at(-1)?.state, 'done');
+  assert.equal(upSeen.at(-1)?.bytesDone, bytes.length);
+
+  const downSeen: TransferView[] = [];
+  pauseOnce(bob, downSeen);
+  const got = await bob.download({ ...ref, fileId: String(ref.fileId) });
+  assert.ok(Buffer.from(got).equals(bytes), 'downloaded bytes are the uploaded ones');
+  const downloads = downSeen.filter((v) => v.direction === 'download');
+  assert.ok(downloads.some((v) => v.state === 'paused'), 'the download was paused');
+  assert.equal(downloads.at(-1)?.state, 'done');
+  // A wrong sha256 is refused rather than handed to the UI.
+  await assert.rejects(bob.download({ ...ref, fileId: String(ref.fileId), sha256: '0'.repeat(64) }), /SHA256|sha256|not the one/);
 });
 
 test('a second login elsewhere kicks the first core: it stops with the reason and does not reconnect', async () => {
