@@ -15,6 +15,7 @@ export class Directory {
   private contactList: ContactView[] = [];
   private requestList: FriendRequestView[] = [];
   private groupList: GroupView[] = [];
+  private presenceTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly request: Requester,
@@ -40,6 +41,18 @@ export class Directory {
 
   groupById(groupId: number): GroupView | undefined {
     return this.groupList.find((g) => g.groupId === groupId);
+  }
+
+  /** Refreshes the friend list (and with it `online`) every intervalMs while online. */
+  startPresence(intervalMs: number): void {
+    this.stopPresence();
+    this.presenceTimer = setInterval(() => void this.refreshContacts().catch(() => undefined), intervalMs);
+    (this.presenceTimer as { unref?: () => void }).unref?.();
+  }
+
+  stopPresence(): void {
+    if (this.presenceTimer !== undefined) clearInterval(this.presenceTimer);
+    this.presenceTimer = undefined;
   }
 
   async refresh(): Promise<void> {

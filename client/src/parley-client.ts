@@ -9,6 +9,7 @@ import type { ChatConnection, RequestBody, ResponseOf } from './connection/chat-
 import { Directory } from './directory';
 import { FileTransfers } from './file/file-transfers';
 import { Emitter } from './events';
+import { historyPage } from './history';
 import { GateClient, type FetchLike, type LoginAnswer } from './gate/gate-client';
 import { Outbox } from './outbox/outbox';
 import { Backoff, type BackoffOptions } from './session/backoff';
@@ -45,8 +46,9 @@ export class ParleyClient implements ParleyApi {
   private sync: SeqSync;
   private saved: SavedSession | undefined;
   private status: ConnectionStatus = { state: 'signed-out' };
+  /** The profile the gate answered at registration: the first login's `Me` without a search. */
+  private registered: Me | undefined;
   private readonly book: ConversationBook;
-  private presenceTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: ParleyClientOptions) {
     this.store = options.store;
@@ -113,7 +115,8 @@ export class ParleyClient implements ParleyApi {
   }
 
   async register(form: AccountForm): Promise<void> {
-    await this.gate.register(form);
+    const answer = await this.gate.register(form);
+    this.registered = { uid: answer.uid, name: answer.name, nickname: answer.nickname, avatar: '' };
   }
 
   async resetPassword(form: Omit<AccountForm, 'name'>): Promise<void> {
@@ -122,11 +125,12 @@ export class ParleyClient implements ParleyApi {
 
   async login(account: string, password: string): Promise<Me> {
     const answer = await this.gate.login(account, password);
+    if (this.session.running) await this.session.stop({ state: 'signed-out' });
     this.lastAnswer = answer;
     const previous = await this.store.loadSession();
     // Another user's data must not show up under this login.
     if (previous && previous.uid !== answer.uid) await this.store.clear();
-    const me: Me = { uid: answer.uid, name: account.includes('@') ? '' : account, nickname: '', avatar: '' };
+    const me: Me = this.registered?.uid === answer.uid ? this.registered : { uid: answer.uid, name: account.includes('@') ? '' : account, nickname: '', avatar: '' };
     this.saved = { uid: answer.uid, token: answer.token, gateUrl: this.options.gateUrl, me: previous?.uid === answer.uid && previous.me ? previous.me : me };
     await this.store.saveSession(this.saved);
     await this.loadLocal();
@@ -137,6 +141,7 @@ export class ParleyClient implements ParleyApi {
   }
 
   async resume(): Promise<boolean> {
+    if (this.session.running) return true;
     const saved = await this.store.loadSession();
     if (!saved || saved.gateUrl !== this.options.gateUrl) return false;
     this.saved = saved;
@@ -165,20 +170,15 @@ export class ParleyClient implements ParleyApi {
     return this.book.views({ contactByUid: (uid) => this.directory.contactByUid(uid), groupById: (id) => this.directory.groupById(id) });
   }
 
-  async history(conversationId: number, beforeSeq?: number, limit = DEFAULT_HISTORY_PAGE): Promise<HistoryPage> {
-    let stored = await this.store.loadMessages(conversationId, beforeSeq, limit);
-    const oldest = stored[0]?.seq ?? beforeSeq ?? this.sync.position(conversationId) + 1;
-    const complete = stored.length >= limit || oldest <= 1;
-    if (!complete && this.session.connection) {
-      // Older than what this device keeps: fetch from the server and keep it.
-      const resp = await this.request(MsgId.HistoryReq, { conversationId, beforeSeq: oldest, limit: Math.min(100, limit - stored.length) });
-      await this.store.putMessages(resp.messages);
-      stored = await this.store.loadMessages(conversationId, beforeSeq, limit);
-      const views = stored.map((m) => messageView(m, this.saved?.uid));
-      return { messages: this.withPending(conversationId, views, beforeSeq), hasMore: resp.hasMore || (stored[0]?.seq ?? 1) > 1 };
-    }
-    const views = stored.map((m) => messageView(m, this.saved?.uid));
-    return { messages: this.withPending(conversationId, views, beforeSeq), hasMore: (stored[0]?.seq ?? 1) > 1 };
+  history(conversationId: number, beforeSeq?: number, limit = DEFAULT_HISTORY_PAGE): Promise<HistoryPage> {
+    const online = this.session.connection !== undefined;
+    return historyPage({
+      store: this.store,
+      fetchOlder: online ? (id, before, max) => this.request(MsgId.HistoryReq, { conversationId: id, beforeSeq: before, limit: max }) : undefined,
+      position: this.sync.position(conversationId),
+      myUid: this.saved?.uid,
+      pending: this.pending(conversationId),
+    }, conversationId, beforeSeq, limit);
   }
 
   sendText(conversationId: number, text: string): string {
@@ -374,8 +374,9 @@ export class ParleyClient implements ParleyApi {
 
   /** LoginResp carries no profile: the user's own entry from a search by name fills it in. */
   private async refreshMe(account: string): Promise<void> {
-    if (account.includes('@') || !this.saved) return;
-    const found = (await this.searchUsers(account).catch(() => [])).find((u) => u.uid === this.saved?.uid);
+    const query = account.includes('@') ? this.saved?.me?.name : account;
+    if (!query) return;
+    const found = (await this.searchUsers(query).catch(() => [])).find((u) => u.uid === this.saved?.uid);
     if (found) await this.setMe({ uid: found.uid, name: found.name, nickname: found.nickname, avatar: found.avatar });
   }
 
@@ -387,19 +388,12 @@ export class ParleyClient implements ParleyApi {
       this.sync.catchUp(resp.conversations),
       this.directory.refresh().catch((err: unknown) => this.reportError(err)),
     ]);
-    this.stopPresence();
-    this.presenceTimer = setInterval(() => void this.directory.refreshContacts().catch(() => undefined), this.options.presenceRefreshMs ?? 30_000);
-    (this.presenceTimer as { unref?: () => void }).unref?.();
+    this.directory.startPresence(this.options.presenceRefreshMs ?? 30_000);
   }
 
   private onOffline(): void {
     this.outbox.setOnline(false);
-    this.stopPresence();
-  }
-
-  private stopPresence(): void {
-    if (this.presenceTimer !== undefined) clearInterval(this.presenceTimer);
-    this.presenceTimer = undefined;
+    this.directory.stopPresence();
   }
 
   private applySync(resp: SyncResp): void {
@@ -446,12 +440,6 @@ export class ParleyClient implements ParleyApi {
     this.emitter.emit('messages', { conversationId, messages: views });
     for (const v of views) if (v.senderUid !== uid) this.emitter.emit('incoming', v);
     this.emitConversations();
-  }
-
-  private withPending(conversationId: number, views: MessageView[], beforeSeq: number | undefined): MessageView[] {
-    if (beforeSeq !== undefined) return views;
-    const held = new Set(views.map((v) => v.clientMsgId));
-    return [...views, ...this.pending(conversationId).filter((p) => !held.has(p.clientMsgId))];
   }
 
   private setStatus(status: ConnectionStatus): void {

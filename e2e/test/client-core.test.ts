@@ -20,7 +20,7 @@ let n = 0;
 
 before(async () => {
   cluster = await Cluster.start({
-    chatServers: 2,
+    chatServers: 3,
     fileServers: 1,
     kinds: ['verify', 'status', 'gate', 'chat', 'file'],
     sections: { cluster: { log_level: 'info' }, verify: { resend_interval_sec: 0, hourly_limit_per_ip: 100000 } },
@@ -111,6 +111,26 @@ test('kill alice\'s chat server: she reconnects through the gate to the survivor
   assert.equal(alice.connectionStatus.state, 'online');
   assert.deepEqual(await bodies(alice, conv), ['hello bob', 'hello alice', 'while away 1', 'while away 2', 'while away 3']);
   assert.deepEqual((await stored(conv)).map((r) => r.seq), [1, 2, 3, 4, 5]);
+  const now = (await routeOf(cluster, a.uid)).server;
+  assert.ok(now && now !== server, `alice moved from ${server} to ${now}`);
+});
+
+test('a draining chat server (SIGTERM → Reconnect push) sends her back through the gate at once', async () => {
+  const server = (await routeOf(cluster, a.uid)).server;
+  assert.ok(server);
+  const states: ConnectionStatus[] = [];
+  const off = alice.on('connection', (s) => states.push(s));
+  const before = alice.syncedSeq(conv);
+  const stopping = cluster.stopProcess(server, 'SIGTERM');
+  await waitFor(() => states.some((s) => s.state === 'online') || undefined, 10000, 'alice online again');
+  await stopping;
+  off();
+  const reconnecting = states.find((s) => s.state === 'reconnecting');
+  assert.equal(reconnecting?.reason, 'server_shutdown', 'the Reconnect push, not a lost connection');
+  const now = (await routeOf(cluster, a.uid)).server;
+  assert.ok(now && now !== server, `alice moved from ${server} to ${now}`);
+  bob.sendText(conv, 'after drain');
+  await waitFor(() => alice.syncedSeq(conv) === before + 1, 10000, 'the next message reaches alice');
 });
 
 test('an unacked message survives an app restart and is stored exactly once with its clientMsgId', async () => {
@@ -123,7 +143,8 @@ test('an unacked message survives an app restart and is stored exactly once with
   await new Promise((r) => setTimeout(r, 50));
   // Simulate the lost ack: the server got that very message already (same clientMsgId) from an earlier try.
   const pending = (await aliceStore.loadOutbox()).find((e) => e.clientMsgId === id);
-  if (pending) {
+  assert.equal(pending?.state, 'sending', 'the message waits in the stored outbox');
+  {
     const direct = new ChatClient({ defaultTimeoutMs: 5000 });
     const session = await aliceStore.loadSession();
     const answer = await (await fetch(`${cluster.gateUrl}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${session?.uid}.${session?.token}` }, body: '{}' })).json() as { host: string; tcpPort: number; token: string };

@@ -136,6 +136,9 @@ export class FileTransfers {
   }
 }
 
+/** Messages one connection may hold unread; more means the server sends what nobody asked for. */
+const MAX_INBOX = 4096;
+
 /** File-server messages of one connection, awaited in order; a failure rejects every waiter. */
 class Inbox {
   private readonly queue: FileServerMessage[] = [];
@@ -143,6 +146,12 @@ class Inbox {
   private failure: Error | undefined;
 
   push(message: FileServerMessage): void {
+    // Pongs only prove the link is alive; nothing waits for them.
+    if (message.id === MsgId.Pong) return;
+    if (this.queue.length >= MAX_INBOX) {
+      this.fail(new ProtocolError('INTERNAL', 'The file server sent more than the client can hold'));
+      return;
+    }
     this.queue.push(message);
     this.waiter?.();
   }

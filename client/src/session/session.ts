@@ -36,7 +36,8 @@ export class Session {
   private stopped = true;
   private current: ChatConnection | undefined;
   private wake: (() => void) | undefined;
-  private reconnectSoon = false;
+  /** Set by a Reconnect push: the server's reason, and no backoff wait. */
+  private reconnectReason: string | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private readonly backoff: Backoff;
   private runPromise: Promise<void> | undefined;
@@ -51,9 +52,14 @@ export class Session {
 
   /** Starts (or restarts) with a fresh login answer, or through the gate with the saved token. */
   start(initial?: LoginAnswer): void {
+    if (!this.stopped) throw new Error('The session is running; stop it first');
     this.stopped = false;
     this.backoff.reset();
     this.runPromise = this.run(initial);
+  }
+
+  get running(): boolean {
+    return !this.stopped;
   }
 
   /** Ends the session: closes the connection, stops retrying. */
@@ -84,9 +90,10 @@ export class Session {
       }
       answer = undefined;
       if (this.stopped) return;
-      const delay = this.reconnectSoon ? Math.floor(Math.random() * RECONNECT_PUSH_MAX_WAIT_MS) : this.backoff.next();
-      this.reconnectSoon = false;
-      this.deps.onStatus({ state: 'reconnecting', retryAtMs: Date.now() + delay });
+      const pushed = this.reconnectReason;
+      this.reconnectReason = undefined;
+      const delay = pushed !== undefined ? Math.floor(Math.random() * RECONNECT_PUSH_MAX_WAIT_MS) : this.backoff.next();
+      this.deps.onStatus({ state: 'reconnecting', retryAtMs: Date.now() + delay, reason: pushed ?? 'connection_lost' });
       await this.sleep(delay);
     }
   }
@@ -144,7 +151,7 @@ export class Session {
       return;
     }
     if (message.id === MsgId.Reconnect) {
-      this.reconnectSoon = true;
+      this.reconnectReason = message.msg.reason;
       connection.close();
       return;
     }
