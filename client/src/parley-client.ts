@@ -289,13 +289,18 @@ export class ParleyClient implements ParleyApi {
       .upload(source, conversationId, (id) => {
         transferId = id;
       })
-      .then((ref) => {
-        const body = JSON.stringify({ fileId: Number(ref.fileId), name: ref.name, size: ref.size, sha256: ref.sha256, mime: ref.mime });
-        const entry = this.outbox.add(conversationId, ref.mime.startsWith('image/') ? 'image' : 'file', body);
-        this.emitter.emit('messages', { conversationId, messages: [outboxView(entry, this.saved?.uid ?? 0)] });
-      })
+      .then((ref) => this.sendFileMessage(conversationId, ref))
       .catch((err: unknown) => this.reportError(err));
     return transferId;
+  }
+
+  /** Queues a `file` (or `image` for image/*) message naming an uploaded file; returns its clientMsgId. */
+  sendFileMessage(conversationId: number, ref: FileRef): string {
+    const me = this.requireSaved();
+    const body = JSON.stringify({ fileId: Number(ref.fileId), name: ref.name, size: ref.size, sha256: ref.sha256, mime: ref.mime });
+    const entry = this.outbox.add(conversationId, ref.mime.startsWith('image/') ? 'image' : 'file', body);
+    this.emitter.emit('messages', { conversationId, messages: [outboxView(entry, me.uid)] });
+    return entry.clientMsgId;
   }
 
   uploadFile(source: UploadSource): Promise<FileRef> {

@@ -4,14 +4,19 @@
  * same clientMsgId, an offline user catching up, and Kick.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
 import { extractCode } from '@parley/common/testing';
 import { ChatClient } from '@parley/protocol';
 import { MemoryStore, ParleyClient, type ConnectionStatus, type FileRef, type MessageView, type TransferView, type UploadSource } from '@parley/client';
 import { tcpTransport } from '@parley/client/node';
-import { Cluster } from '../src/cluster';
+import { Cluster, REPO_ROOT } from '../src/cluster';
 import { routeOf, waitFor } from './support/chat-fixtures';
 
 let cluster: Cluster;
@@ -229,4 +234,33 @@ test('a second login elsewhere kicks the first core: it stops with the reason an
   assert.equal(bob.connectionStatus.state, 'stopped');
   await other.close();
   await alice.close();
+});
+
+test('the parley CLI: log in, list, send, send a file and get it back (session in a JSON file)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-cli-'));
+  try {
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [join(REPO_ROOT, 'client', 'dist', 'src', 'node', 'cli.js'), '--gate', cluster.gateUrl, '--store', join(dir, 'store.json'), ...args], {
+        env: { ...process.env, PARLEY_PASSWORD: PASSWORD },
+        timeout: 20000,
+      });
+    assert.match((await cli('login', a.name)).stdout, new RegExp(`logged in as ${a.name} \\(uid ${a.uid}\\)`));
+    assert.ok(!readFileSync(join(dir, 'store.json'), 'utf8').includes(PASSWORD), 'no password in the store');
+    assert.match((await cli('conversations')).stdout, new RegExp(`^${conv}\\tdirect\\t`, 'm'));
+    const sent = (await cli('send', String(conv), 'from', 'the', 'cli')).stdout;
+    const seq = Number(/seq (\d+)/.exec(sent)?.[1]);
+    assert.deepEqual((await stored(conv)).find((r) => r.seq === seq)?.body, 'from the cli');
+
+    const bytes = randomBytes(700 * 1024);
+    writeFileSync(join(dir, 'in.bin'), bytes);
+    const fileSent = await cli('send-file', String(conv), join(dir, 'in.bin'));
+    assert.match(fileSent.stderr, /upload in\.bin \[#+\] 100%/);
+    const fileSeq = Number(/seq (\d+)/.exec(fileSent.stdout)?.[1]);
+    const got = await cli('get-file', String(conv), String(fileSeq), join(dir, 'out.bin'));
+    assert.match(got.stdout, /sha256 checked/);
+    assert.ok(readFileSync(join(dir, 'out.bin')).equals(bytes));
+    await assert.rejects(cli('get-file', String(conv), String(seq)), /is not a file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
