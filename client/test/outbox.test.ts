@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConnectionClosedError, ProtocolError, type SendAck } from '@parley/protocol/codec';
+import { ClientError } from '../src/client-error';
 import { Outbox } from '../src/outbox/outbox';
 import type { OutboxEntry } from '../src/store/local-store';
 import { MemoryStore } from '../src/store/memory-store';
@@ -90,4 +91,14 @@ test('messages go out one at a time, oldest first', async () => {
   await o.box.flush();
   assert.deepEqual(o.sent, ids);
   assert.deepEqual(o.acked, ids);
+});
+
+test('no connection at all (OFFLINE) keeps the message queued, not failed', async () => {
+  const store = new MemoryStore();
+  const o = outbox(store, () => Promise.reject(new ClientError('OFFLINE', 'not connected')));
+  o.box.setOnline(true);
+  const entry = o.box.add(3, 'text', 'later');
+  await o.box.flush();
+  assert.equal(o.box.get(entry.clientMsgId)?.state, 'sending');
+  assert.deepEqual(o.changes, []);
 });

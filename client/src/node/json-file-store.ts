@@ -6,11 +6,13 @@ import { MemoryStore, type MemorySnapshot } from '../store/memory-store';
 
 /**
  * LocalStore in one JSON file (Electron's main process, the CLI): a MemoryStore written out whole after
- * every change, through a temporary file and a rename so a crash never leaves half a file. Writes are
- * chained, so the file always ends with the latest state. Meant for one user's data on one device.
+ * changes, through a temporary file and a rename so a crash never leaves half a file. Writes are
+ * chained and coalesced, so the file always ends with the latest state. Meant for one user's data on
+ * one device (the whole file is rewritten: fine for thousands of messages, not for millions).
  */
 export class JsonFileStore extends MemoryStore implements LocalStore {
   private writing: Promise<void> = Promise.resolve();
+  private queued = false;
 
   private constructor(private readonly path: string) {
     super();
@@ -34,8 +36,13 @@ export class JsonFileStore extends MemoryStore implements LocalStore {
   }
 
   private persist(): Promise<void> {
-    const snapshot = JSON.stringify(this.snapshot());
+    // A write not started yet takes its snapshot when it starts, so it carries this change too:
+    // bursts of changes (a pull page, its position, its conversation) cost one write.
+    if (this.queued) return this.writing;
+    this.queued = true;
     this.writing = this.writing.then(async () => {
+      this.queued = false;
+      const snapshot = JSON.stringify(this.snapshot());
       await mkdir(dirname(this.path), { recursive: true });
       const tmp = `${this.path}.tmp`;
       await writeFile(tmp, snapshot, { mode: 0o600 });

@@ -109,7 +109,8 @@ export class Outbox {
         this.deps.onAcked(entry, ack);
         await this.deps.store.deleteOutbox(entry.clientMsgId);
       } catch (err) {
-        if (err instanceof ConnectionClosedError) return;
+        // Offline: the next connection flushes again.
+        if (err instanceof ConnectionClosedError || (err as { code?: unknown }).code === 'OFFLINE') return;
         if (isRetryableSendError(err)) {
           await new Promise((resolve) => setTimeout(resolve, this.deps.retryDelayMs ?? 1000));
           continue;
