@@ -17,4 +17,5 @@ export * from './outbox/outbox';
 export * from './file/file-connection';
 export * from './file/transfer-job';
 export * from './file/file-transfers';
+export * from './message-flow';
 export * from './parley-client';

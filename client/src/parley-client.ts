@@ -1,4 +1,4 @@
-import { MsgId, type ChatMessage, type RequestMsgId, type SendAck, type ServerMessage, type SyncResp } from '@parley/protocol/codec';
+import { MsgId, type RequestMsgId, type ServerMessage, type SyncResp } from '@parley/protocol/codec';
 import type {
   AccountForm, ContactView, ConversationView, FileRef, FriendRequestView, GroupMemberView, GroupView, HistoryPage,
   Me, MessageView, ParleyApi, ParleyEvents, PublicUserView, Unsubscribe, UploadSource, ConnectionStatus,
@@ -9,15 +9,13 @@ import type { ChatConnection, RequestBody, ResponseOf } from './connection/chat-
 import { Directory } from './directory';
 import { FileTransfers } from './file/file-transfers';
 import { Emitter } from './events';
+import { MessageFlow } from './message-flow';
 import { historyPage } from './history';
 import { GateClient, type FetchLike, type LoginAnswer } from './gate/gate-client';
-import { Outbox } from './outbox/outbox';
 import { Backoff, type BackoffOptions } from './session/backoff';
 import { Session } from './session/session';
 import type { LocalStore, SavedSession } from './store/local-store';
-import { SeqSync } from './sync/seq-sync';
 import type { TransportFactory } from './transport/frame-transport';
-import { messageView, outboxView } from './views';
 
 export interface ParleyClientOptions {
   gateUrl: string;
@@ -39,11 +37,10 @@ export class ParleyClient implements ParleyApi {
   private readonly store: LocalStore;
   private readonly session: Session;
   private readonly directory: Directory;
-  private outbox: Outbox;
+  private readonly flow: MessageFlow;
   private readonly files: FileTransfers;
   /** The latest gate answer: where the file server is. */
   private lastAnswer: LoginAnswer | undefined;
-  private sync: SeqSync;
   private saved: SavedSession | undefined;
   private status: ConnectionStatus = { state: 'signed-out' };
   /** The profile the gate answered at registration: the first login's `Me` without a search. */
@@ -55,8 +52,17 @@ export class ParleyClient implements ParleyApi {
     this.gate = new GateClient(options.gateUrl, options.fetch);
     this.book = new ConversationBook(this.store);
     this.directory = new Directory((id, body) => this.request(id, body), this.emitter, () => this.emitConversations());
-    this.sync = this.newSync(new Map());
-    this.outbox = this.newOutbox();
+    this.flow = new MessageFlow({
+      store: this.store,
+      emitter: this.emitter,
+      book: this.book,
+      request: (id, body) => this.request(id, body),
+      myUid: () => this.saved?.uid,
+      peerGuess: (conversationId) => this.directory.contacts().find((c) => c.conversationId === conversationId)?.uid,
+      ackRead: (conversationId, seq) => this.ackRead(conversationId, seq),
+      resync: () => this.resync(),
+      emitConversations: () => this.emitConversations(),
+    });
     this.files = new FileTransfers({
       transport: options.transport,
       fileServer: () => {
@@ -175,25 +181,23 @@ export class ParleyClient implements ParleyApi {
     return historyPage({
       store: this.store,
       fetchOlder: online ? (id, before, max) => this.request(MsgId.HistoryReq, { conversationId: id, beforeSeq: before, limit: max }) : undefined,
-      position: this.sync.position(conversationId),
+      position: this.flow.position(conversationId),
       myUid: this.saved?.uid,
       pending: this.pending(conversationId),
     }, conversationId, beforeSeq, limit);
   }
 
   sendText(conversationId: number, text: string): string {
-    const me = this.requireSaved();
-    const entry = this.outbox.add(conversationId, 'text', text);
-    this.emitter.emit('messages', { conversationId, messages: [outboxView(entry, me.uid)] });
-    return entry.clientMsgId;
+    this.requireSaved();
+    return this.flow.add(conversationId, 'text', text).clientMsgId;
   }
 
   retry(clientMsgId: string): void {
-    this.outbox.retry(clientMsgId);
+    this.flow.retry(clientMsgId);
   }
 
   markRead(conversationId: number): void {
-    const position = this.sync.position(conversationId);
+    const position = this.flow.position(conversationId);
     if (!this.book.markRead(conversationId, position)) return;
     this.ackRead(conversationId, position);
     this.emitConversations();
@@ -214,13 +218,12 @@ export class ParleyClient implements ParleyApi {
 
   /** The sync position (highest gap-free seq held) of a conversation. */
   syncedSeq(conversationId: number): number {
-    return this.sync.position(conversationId);
+    return this.flow.position(conversationId);
   }
 
   /** Messages still waiting for their SendAck (or failed), oldest first. */
   pending(conversationId?: number): MessageView[] {
-    const uid = this.saved?.uid ?? 0;
-    return this.outbox.list(conversationId).map((e) => outboxView(e, uid));
+    return this.flow.pending(conversationId);
   }
 
   // People and groups.
@@ -296,11 +299,9 @@ export class ParleyClient implements ParleyApi {
 
   /** Queues a `file` (or `image` for image/*) message naming an uploaded file; returns its clientMsgId. */
   sendFileMessage(conversationId: number, ref: FileRef): string {
-    const me = this.requireSaved();
+    this.requireSaved();
     const body = JSON.stringify({ fileId: Number(ref.fileId), name: ref.name, size: ref.size, sha256: ref.sha256, mime: ref.mime });
-    const entry = this.outbox.add(conversationId, ref.mime.startsWith('image/') ? 'image' : 'file', body);
-    this.emitter.emit('messages', { conversationId, messages: [outboxView(entry, me.uid)] });
-    return entry.clientMsgId;
+    return this.flow.add(conversationId, ref.mime.startsWith('image/') ? 'image' : 'file', body).clientMsgId;
   }
 
   uploadFile(source: UploadSource): Promise<FileRef> {
@@ -337,28 +338,10 @@ export class ParleyClient implements ParleyApi {
     return this.saved;
   }
 
-  private newSync(positions: Map<number, number>): SeqSync {
-    return new SeqSync({
-      pull: (conversationId, afterSeq) => this.request(MsgId.PullReq, { conversationId, afterSeq, limit: 200 }),
-      deliver: (conversationId, messages) => this.deliver(conversationId, messages),
-    }, positions);
-  }
-
-  private newOutbox(): Outbox {
-    return new Outbox({
-      store: this.store,
-      send: (e) => this.request(MsgId.SendReq, { conversationId: e.conversationId, clientMsgId: e.clientMsgId, type: e.type, body: e.body }),
-      onChange: (e) => this.emitter.emit('messages', { conversationId: e.conversationId, messages: [outboxView(e, this.saved?.uid ?? 0)] }),
-      onAcked: (e, ack) => this.onAcked(e, ack),
-    });
-  }
-
   /** Loads what this device kept: conversations, positions, last messages, the outbox. */
   private async loadLocal(): Promise<void> {
     await this.book.load(this.saved?.uid);
-    this.sync = this.newSync(await this.store.loadPositions());
-    this.outbox = this.newOutbox();
-    await this.outbox.load();
+    await this.flow.load();
     this.emitter.emit('me', this.me);
     this.emitConversations();
   }
@@ -388,16 +371,16 @@ export class ParleyClient implements ParleyApi {
   private async onOnline(connection: ChatConnection): Promise<void> {
     const resp = await connection.request(MsgId.SyncReq, {});
     this.applySync(resp);
-    this.outbox.setOnline(true);
+    this.flow.setOnline(true);
     await Promise.all([
-      this.sync.catchUp(resp.conversations),
+      this.flow.catchUp(resp.conversations),
       this.directory.refresh().catch((err: unknown) => this.reportError(err)),
     ]);
     this.directory.startPresence(this.options.presenceRefreshMs ?? 30_000);
   }
 
   private onOffline(): void {
-    this.outbox.setOnline(false);
+    this.flow.setOnline(false);
     this.directory.stopPresence();
   }
 
@@ -407,7 +390,7 @@ export class ParleyClient implements ParleyApi {
   }
 
   private onPush(message: ServerMessage): void {
-    if (message.id === MsgId.MessagePush) this.sync.onPush(message.msg);
+    if (message.id === MsgId.MessagePush) this.flow.onPush(message.msg);
     else if (message.id === MsgId.FriendNotify) void this.directory.onFriendNotify(message.msg).catch(() => undefined);
     else if (message.id === MsgId.GroupNotify) void this.directory.onGroupNotify(message.msg).then(() => this.resync()).catch(() => undefined);
     else if (message.id === MsgId.Error) this.emitter.emit('error', { code: message.msg.code, message: message.msg.message });
@@ -417,34 +400,8 @@ export class ParleyClient implements ParleyApi {
   private resync(): void {
     void this.request(MsgId.SyncReq, {}).then((resp) => {
       this.applySync(resp);
-      return this.sync.catchUp(resp.conversations);
+      return this.flow.catchUp(resp.conversations);
     }).catch(() => undefined);
-  }
-
-  private onAcked(entry: { conversationId: number; clientMsgId: string; type: ChatMessage['type']; body: string }, ack: SendAck): void {
-    const uid = this.saved?.uid ?? 0;
-    const message: ChatMessage = { conversationId: ack.conversationId, seq: ack.seq, senderUid: uid, clientMsgId: ack.clientMsgId, type: entry.type, body: entry.body, serverTime: ack.serverTime };
-    void this.store.putMessages([message]);
-    this.emitter.emit('messages', { conversationId: ack.conversationId, messages: [messageView(message, uid)] });
-    this.sync.onOwnAck(message);
-  }
-
-  private deliver(conversationId: number, messages: ChatMessage[]): void {
-    const uid = this.saved?.uid;
-    const last = messages[messages.length - 1];
-    if (!last) return;
-    void this.store.putMessages(messages);
-    void this.store.putPosition(conversationId, last.seq);
-    // Until SyncResp says, a friend's conversation id tells who the peer is.
-    const peerGuess = this.directory.contacts().find((c) => c.conversationId === conversationId)?.uid;
-    const { isNew, readTo } = this.book.record(conversationId, messages, uid, peerGuess);
-    if (isNew) this.resync();
-    if (readTo !== undefined) this.ackRead(conversationId, readTo);
-    for (const m of messages) if (m.senderUid === uid) this.outbox.settle(m.clientMsgId);
-    const views = messages.map((m) => messageView(m, uid));
-    this.emitter.emit('messages', { conversationId, messages: views });
-    for (const v of views) if (v.senderUid !== uid) this.emitter.emit('incoming', v);
-    this.emitConversations();
   }
 
   private setStatus(status: ConnectionStatus): void {
