@@ -27,6 +27,20 @@ export default tseslint.config(
     },
   },
   {
+    // The client core's main entry runs in the browser: no node: modules, only the protocol's codec entry.
+    files: ['client/src/**/*.ts'],
+    ignores: ['client/src/node/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          { name: '@parley/protocol', message: 'Import @parley/protocol/codec (browser-safe); Node-only code goes in client/src/node.' },
+          ...['ws', 'fs', 'net', 'crypto', 'events', 'buffer'].map((name) => ({ name, message: 'Browser entry: Node-only code goes in client/src/node.' })),
+        ],
+        patterns: [{ group: ['node:*'], message: 'Browser entry: Node-only code goes in client/src/node.' }],
+      }],
+    },
+  },
+  {
     files: ['**/test/**/*.ts', 'scripts/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },

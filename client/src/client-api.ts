@@ -17,6 +17,7 @@ export type ConnectionState =
 
 export interface ConnectionStatus {
   state: ConnectionState;
+  /** stopped: the Kick reason or `TOKEN_INVALID: …`; reconnecting: `connection_lost` or the server's Reconnect reason. */
   reason?: string;
   /** When the next reconnect attempt is due (ms since epoch), while reconnecting. */
   retryAtMs?: number;

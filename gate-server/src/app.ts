@@ -2,7 +2,7 @@
  * The express app of the gate: JSON under /api, the web app's static files at / (web-app.ts), one error
  * mapper, JSON 404 for everything else.
  * Express 5 forwards a rejected async handler to the error middleware, so handlers simply throw.
- * /api/conversations, /api/groups and /api/logout are the bearer-token REST API: authenticated (and limited)
+ * /api/conversations, /api/groups, /api/logout and /api/session take the bearer token: authenticated (and limited)
  * before their bodies are read.
  */
 import express, { type Express, type RequestHandler } from 'express';
@@ -19,6 +19,7 @@ import { loginRoute } from './routes/login';
 import { logoutRoute } from './routes/logout';
 import { registerRoute } from './routes/register';
 import { resetPasswordRoute } from './routes/reset-password';
+import { sessionRoute } from './routes/session';
 import { verifyCodeRoute } from './routes/verify-code';
 import { securityHeaders } from './security-headers';
 import { webAppRouter } from './web-app';
@@ -39,7 +40,7 @@ export function createApp(deps: GateDeps, webRoot?: string): Express {
   app.use(securityHeaders);
 
   const api = express.Router();
-  api.use(['/conversations', '/groups', '/logout'], bearerAuth(deps));
+  api.use(['/conversations', '/groups', '/logout', '/session'], bearerAuth(deps));
   const track = (handler: RequestHandler) => deps.inFlight.track(handler);
   // Logout takes no body (any is ignored), so it comes before the JSON requirements.
   api.post('/logout', track(logoutRoute(deps)));
@@ -50,6 +51,7 @@ export function createApp(deps: GateDeps, webRoot?: string): Express {
   api.post('/register', track(registerRoute(deps)));
   api.post('/reset-password', track(resetPasswordRoute(deps)));
   api.post('/login', track(loginRoute(deps)));
+  api.post('/session', track(sessionRoute(deps)));
   api.get('/health', healthRoute(deps));
   api.use('/conversations', conversationsRouter(deps));
   api.use('/groups', groupsRouter(deps));

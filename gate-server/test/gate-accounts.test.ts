@@ -205,6 +205,34 @@ describe('login', () => {
   });
 });
 
+describe('session (a chat server again from a valid token, without the password)', () => {
+  test('answers like login with a new token; the old token stops working', async () => {
+    const user = await registerUser(gate, backing);
+    const first = await login(gate, user.name, user.password);
+    assert.equal(first.status, 200, first.text);
+    const oldToken = first.body.token as string;
+    const res = await gate.post('/api/session', {}, { authorization: `Bearer ${user.uid}.${oldToken}` });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(Object.keys(res.body).sort(), Object.keys(first.body).sort());
+    assert.equal(res.body.uid, user.uid);
+    assert.equal(res.body.serverId, CHAT1.id);
+    assert.equal(res.body.tcpPort, CHAT1.tcpPort);
+    assert.notEqual(res.body.token, oldToken);
+    assert.equal(await tokenValid(user.uid, res.body.token as string), true);
+    assert.equal(await tokenValid(user.uid, oldToken), false);
+    assertNoSecrets(res, user.email);
+  });
+
+  test('no token, a refused token or the token under another uid: 401, no new token', async () => {
+    const user = await registerUser(gate, backing);
+    const token = (await login(gate, user.name, user.password)).body.token as string;
+    expectError(await gate.post('/api/session', {}), 401, 'UNAUTHENTICATED');
+    expectError(await gate.post('/api/session', {}, { authorization: `Bearer ${user.uid}.not-the-token` }), 401, 'TOKEN_INVALID');
+    expectError(await gate.post('/api/session', {}, { authorization: `Bearer ${user.uid + 1}.${token}` }), 401, 'TOKEN_INVALID');
+    assert.equal(await tokenValid(user.uid, token), true, 'the refused calls left the token alone');
+  });
+});
+
 describe('reset-password', () => {
   test('changes the password, invalidates the login token and answers like for an unknown address', async () => {
     const user = await registerUser(gate, backing);

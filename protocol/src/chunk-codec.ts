@@ -1,6 +1,6 @@
-import { isUtf8 } from 'node:buffer';
 import type { Frame } from './frame-body';
 import { MalformedFrameError } from './protocol-errors';
+import { decodeUtf8Strict } from './strict-utf8';
 import { CHUNK_HEADER_LENGTH_BYTES, FRAME_HEADER_BYTES, MAX_CHUNK_HEADER_BYTES, MAX_LENGTH_FIELD, MAX_MESSAGE_ID } from './protocol-limits';
 
 /*
@@ -57,10 +57,11 @@ export function decodeChunkBody(frame: Frame): ChunkBody {
   }
   const end = CHUNK_HEADER_LENGTH_BYTES + headerLength;
   const json = body.subarray(CHUNK_HEADER_LENGTH_BYTES, end);
-  if (!isUtf8(json)) throw new MalformedFrameError(`Chunk header of message id ${id} is not valid UTF-8`);
+  const text = decodeUtf8Strict(json);
+  if (text === undefined) throw new MalformedFrameError(`Chunk header of message id ${id} is not valid UTF-8`);
   let header: unknown;
   try {
-    header = JSON.parse(json.toString('utf8')) as unknown;
+    header = JSON.parse(text) as unknown;
   } catch (err) {
     throw new MalformedFrameError(`Chunk header of message id ${id} is not valid JSON`, { cause: err });
   }

@@ -1,5 +1,5 @@
-import { isUtf8 } from 'node:buffer';
 import { MalformedFrameError } from './protocol-errors';
+import { decodeUtf8Strict } from './strict-utf8';
 
 /** One decoded frame. `body` may be a view into the socket chunk it arrived in; copy to keep it long. */
 export interface Frame {
@@ -16,11 +16,12 @@ export function parseBody(frame: Frame): unknown {
   if (body.length === 0) {
     throw new MalformedFrameError(`Empty body for message id ${frame.id}`);
   }
-  if (!isUtf8(body)) {
+  const text = decodeUtf8Strict(body);
+  if (text === undefined) {
     throw new MalformedFrameError(`Body of message id ${frame.id} is not valid UTF-8`);
   }
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new MalformedFrameError(`Body of message id ${frame.id} is not valid JSON`, { cause: err });
   }

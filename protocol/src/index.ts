@@ -3,6 +3,7 @@ export * from './error-codes';
 export * from './protocol-errors';
 export * from './protocol-limits';
 export * from './frame-body';
+export * from './strict-utf8';
 export * from './well-formed';
 export * from './tlv-encoder';
 export * from './tlv-decoder';

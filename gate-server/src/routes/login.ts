@@ -15,10 +15,15 @@ export function loginRoute(deps: GateDeps): RequestHandler {
     const body = parseBody(schemas.login, req.body);
     const user = await authenticate(deps, body.account, body.password, clientIp(req));
 
-    const chat = await deps.backends.getChatServer(user.uid);
-    const f = chat.fileServer;
-    const file = f ? { fileHost: f.host, filePort: f.tcpPort, ...(f.wsPort > 0 ? { fileWsPort: f.wsPort } : {}), fileServerId: f.id } : {};
-    const ws = chat.wsPort > 0 ? { wsPort: chat.wsPort } : {};
-    res.status(200).json({ uid: user.uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, ...ws, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId, ...file });
+    res.status(200).json(await loginAnswer(deps, user.uid));
   };
+}
+
+/** A chat server (and file server, when one is live) for uid with a new token: login's and /api/session's answer. */
+export async function loginAnswer(deps: GateDeps, uid: number): Promise<Record<string, unknown>> {
+  const chat = await deps.backends.getChatServer(uid);
+  const f = chat.fileServer;
+  const file = f ? { fileHost: f.host, filePort: f.tcpPort, ...(f.wsPort > 0 ? { fileWsPort: f.wsPort } : {}), fileServerId: f.id } : {};
+  const ws = chat.wsPort > 0 ? { wsPort: chat.wsPort } : {};
+  return { uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, ...ws, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId, ...file };
 }
