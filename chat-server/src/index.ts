@@ -3,6 +3,7 @@ import {
   bindServer,
   chatInstance,
   clusterCredentials,
+  serverTls,
   createMysqlPool,
   createRedis,
   LoadReporter,
@@ -75,6 +76,7 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   const commitPool = createMysqlPool(config.mysql, { multipleStatements: true, connectionLimit: config.chat.commitLanes });
   const redis = createRedis(config.redis, logger);
   const credentials = clusterCredentials(config.cluster);
+  const clientTls = serverTls('[chat]', config.chat);
   const registry = new SessionRegistry();
   const routes = new RouteStore(redis, id, HeartbeatSweeper.routeTtlMs(heartbeatSec));
   const peers = new PeerClients({ selfId: id, redis, configured: config.chatServers, credentials, logger });
@@ -172,8 +174,8 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     registry.add(conn);
     admission.enter(conn, verdict.key);
   };
-  const listener = new TcpListener(accept, logger);
-  const wsListener = instance.wsPort >= 0 ? new WsListener(accept, { maxFrameBytes: config.chat.maxFrameBytes, allowedOrigins: parseOriginList(config.chat.wsAllowedOrigins) }, logger) : undefined;
+  const listener = new TcpListener(accept, logger, clientTls);
+  const wsListener = instance.wsPort >= 0 ? new WsListener(accept, { maxFrameBytes: config.chat.maxFrameBytes, allowedOrigins: parseOriginList(config.chat.wsAllowedOrigins), tls: clientTls }, logger) : undefined;
   let tcpPort: number;
   let wsPort = 0;
   try {

@@ -30,3 +30,4 @@ export * from './net/ws-socket';
 export * from './net/ws-listener';
 export * from './tls/tls-files';
 export * from './tls/dev-ca';
+export * from './tls/server-tls';
