@@ -4,7 +4,9 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { testClusterTls } from '@parley/common/testing';
+import { MemoryStore, ParleyClient, type FetchLike } from '@parley/client';
+import { tcpTransportWithCa } from '@parley/client/node';
+import { extractCode, testClusterTls } from '@parley/common/testing';
 import { ChatClient, decodeServerMessage, encodeFrame, MsgId, TlvDecoder, type ChatMessage, type ServerMessage } from '@parley/protocol';
 import { WebSocket } from 'ws';
 import { Cluster } from '../src/index';
@@ -23,7 +25,7 @@ describe('TLS for clients', () => {
   before(async () => {
     const { certFile, keyFile, caFile } = testClusterTls();
     const pair = { tls_cert_file: certFile, tls_key_file: keyFile };
-    cluster = await Cluster.start({ chatServers: 1, fileServers: 1, sections: { gate: pair, chat: pair, file: pair } });
+    cluster = await Cluster.start({ chatServers: 1, fileServers: 1, sections: { gate: pair, chat: pair, file: pair, verify: { resend_interval_sec: 0 } } });
     ca = readFileSync(caFile);
     gatePort = Number(new URL(cluster.gateUrl).port);
   });
@@ -93,6 +95,34 @@ describe('TLS for clients', () => {
     await plain.connect('127.0.0.1', chat.tcpPort);
     await assert.rejects(plain.login(alice.uid, alice.token));
     plain.destroy();
+  });
+
+  it('the client core goes over HTTPS to the gate and TLS to the chat server when the answer says tls', async () => {
+    // fetch with the test CA (Node's global fetch takes no CA of its own).
+    const httpsFetch: FetchLike = (url, init) =>
+      new Promise((resolve, reject) => {
+        const req = httpsRequest(url, { method: init.method, headers: init.headers, ca }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => parts.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: async () => Buffer.concat(parts).toString('utf8') }));
+        });
+        req.on('error', reject);
+        req.end(init.body);
+      });
+    const core = new ParleyClient({ gateUrl: `https://127.0.0.1:${gatePort}`, fetch: httpsFetch, store: new MemoryStore(), transport: tcpTransportWithCa(ca), requestTimeoutMs: 5000 });
+    try {
+      const name = `tls${process.pid % 10000}`;
+      const email = `${name}@mail.example.test`;
+      const since = cluster.smtp.messages.length;
+      await core.sendCode(email, 'register');
+      const code = extractCode((await cluster.smtp.waitForMail(email, 10000, since)).raw);
+      assert.ok(code);
+      await core.register({ email, code, name, password: 'correct horse battery 9' });
+      await core.login(name, 'correct horse battery 9');
+      await waitFor(() => core.connectionStatus.state === 'online' || undefined, 10000, 'online over TLS');
+    } finally {
+      await core.close();
+    }
   });
 
   it('the file server completes a verified TLS handshake on its TCP port', async () => {

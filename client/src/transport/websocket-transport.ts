@@ -43,8 +43,8 @@ export class WebSocketTransport implements FrameTransport {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_CLIENT_MAX_FRAME_BYTES;
   }
 
-  /** ws://host:wsPort/ for a server address; undefined when the server has no WebSocket port. */
-  static urlFor(address: ServerAddress, secure = false): string | undefined {
+  /** ws://host:wsPort/ (wss:// when the server serves TLS) for a server address; undefined when it has no WebSocket port. */
+  static urlFor(address: ServerAddress, secure = address.tls === true): string | undefined {
     if (address.wsPort === undefined) return undefined;
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
     return `${secure ? 'wss' : 'ws'}://${host}:${address.wsPort}/`;
