@@ -1,5 +1,7 @@
 /** Markdown rendering of a chat benchmark run (bench/results/chat-<timestamp>.md). */
-import type { IdlePart, PingPongResult, ProfileResult, RampResult, RampStep } from './chat-scenarios';
+import { layoutsMarkdown } from './chat-layout-report';
+import type { LayoutResult } from './chat-layouts';
+import type { IdlePart, PingPongResult, ProfileResult, RampResult } from './chat-scenarios';
 
 export interface ChatBenchReport {
   date: string;
@@ -8,10 +10,12 @@ export interface ChatBenchReport {
   node: string;
   loadAverageAtStart: number[];
   pinning: string;
+  services: string;
   mariadb: Record<string, string>;
   config: Record<string, Record<string, string | number | boolean>>;
   scenarios: string[];
-  throughput?: RampResult;
+  /** The headline: the throughput ramp per layout. */
+  layouts?: LayoutResult[];
   relay?: RampResult;
   relayRatio?: { sustained: number | null; maxDelivered: number | null };
   pingpong?: PingPongResult;
@@ -42,15 +46,11 @@ function rampTable(r: RampResult, servers: string[], relay?: RampResult): string
   return lines;
 }
 
-function splitLine(s: RampStep): string {
-  return `same-server p50/p99 ${s.e2eSameMs.p50}/${s.e2eSameMs.p99} ms, cross-server ${s.e2eCrossMs.p50}/${s.e2eCrossMs.p99} ms`;
-}
-
 export function renderMarkdown(r: ChatBenchReport): string {
   const L: string[] = [];
   L.push(`# Chat benchmark — ${r.date}`, '');
   L.push(`Command: \`${r.command}\` (${r.totalSec} s in all; load average at start ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(', ')}).`, '');
-  L.push(`Machine: ${r.machine}; Node ${r.node}. ${r.pinning}`);
+  L.push(`Machine: ${r.machine}; Node ${r.node}. ${r.pinning} MariaDB and Redis: ${r.services}.`);
   L.push(`MariaDB: ${Object.entries(r.mariadb).map(([k, v]) => `${k}=${v}`).join(', ')} — every SendAck follows a COMMIT that was fsynced (group commit).`);
   L.push(`Cluster overrides: \`${JSON.stringify(r.config)}\`. Users are inserted straight into MySQL as friend pairs, tokens issued into Redis; clients log in to the chat servers directly (no gate).`, '');
   if (r.verdicts.length) {
@@ -58,19 +58,7 @@ export function renderMarkdown(r: ChatBenchReport): string {
     for (const v of r.verdicts) L.push(`- ${v}`);
     L.push('');
   }
-  if (r.throughput) {
-    const t = r.throughput;
-    L.push('## Throughput (1:1 messages, durable, acked)', '');
-    L.push(`${t.users} users (${t.users / 2} pairs; half the pairs have partners on different chat servers), ${t.steps[0]?.windowSec ?? '?'} s per step, every user sends to its partner. Delivered = MessagePush arrivals per second at recipients during the step; acked = SendAck arrivals. Latency: ack = SendReq written → SendAck read by the sender; end-to-end = SendReq written → MessagePush read by the recipient (late ones included, up to a 3 s drain).`, '');
-    L.push(...rampTable(t, ['chat1', 'chat2', 'mariadb', 'redis', 'status', 'core0', 'core1'], r.relay));
-    L.push('');
-    for (const s of t.steps) L.push(`- ${fmt(s.targetPerSec)}/s: ${splitLine(s)}; DeliveredAck frames ${fmt(s.deliveredAcks)}`);
-    L.push('', 'MariaDB over each step (global counters, so anything else on the server counts too):', '');
-    L.push('| target msg/s | COMMITs/s | statements/s | InnoDB fsyncs/s | INSERTs/s | acked msgs per COMMIT |', '|---|---|---|---|---|---|');
-    for (const s of t.steps) if (s.db) L.push(`| ${fmt(s.targetPerSec)} | ${fmt(s.db.commitsPerSec)} | ${fmt(s.db.statementsPerSec)} | ${fmt(s.db.fsyncsPerSec)} | ${fmt(s.db.insertsPerSec)} | ${s.db.msgsPerCommit} |`);
-    L.push('', `Login of ${t.connect.loggedIn} clients: ${t.connect.wallSec} s, login p50/p99 ${t.connect.loginMs.p50}/${t.connect.loginMs.p99} ms.`, '');
-    L.push(`**Sustained: ${fmt(t.sustainedPerSec)} msg/s** (highest step delivering ≥ 95% of its target with no errors and nothing unacked); max delivered ${fmt(t.maxDeliveredPerSec)} msg/s.`, '');
-  }
+  if (r.layouts) L.push(...layoutsMarkdown(r.layouts));
   if (r.relay) {
     L.push('## Baseline: bare-relay (same load, same generators, one process on the server core)', '');
     L.push(...rampTable(r.relay, ['relay', 'core0', 'core1']));

@@ -24,13 +24,16 @@ export interface WorkerUser {
 export type AddressBy = 'conversation' | 'to';
 
 export type WorkerCommand =
-  | { cmd: 'connect'; users: WorkerUser[]; concurrency: number; addressBy: AddressBy; bodyBytes: number; heartbeats: boolean }
+  /** deliveredAckMs: how often recipients send DeliveredAck (highest seq per conversation); 0 = never (no delivery receipts). */
+  | { cmd: 'connect'; users: WorkerUser[]; concurrency: number; addressBy: AddressBy; bodyBytes: number; heartbeats: boolean; deliveredAckMs?: number }
   /** Every user sends to its partner; `rate` messages/s for this whole worker. */
   | { cmd: 'throughput'; rate: number; durationMs: number; drainMs: number; maxOutstanding: number; tickMs: number }
   /** Users with `uid < peer` among the first `pairs` pairs send every intervalMs; partners reply on receipt. */
   | { cmd: 'pingpong'; pairs: number; intervalMs: number; durationMs: number; drainMs: number }
   /** Nothing but heartbeats for durationMs. */
   | { cmd: 'hold'; durationMs: number }
+  /** Waits (at most drainMs) for every send to be answered and every push to arrive, then reports the totals since connect. */
+  | { cmd: 'totals'; drainMs: number }
   | { cmd: 'disconnect' }
   | { cmd: 'exit' };
 
@@ -79,9 +82,21 @@ export interface StepResult {
   cpuMs: number;
 }
 
+/** Counts since the last connect, never reset between steps: what the after-run storage check compares. */
+export interface TotalsResult {
+  type: 'totals';
+  sent: number;
+  acks: number;
+  /** Sends answered with an Error frame. */
+  refused: number;
+  pushes: number;
+  /** Conversations this worker's users sent to (for counting their stored rows). */
+  conversations: number[];
+}
+
 export interface DisconnectResult {
   type: 'disconnected';
   closed: number;
 }
 
-export type WorkerReply = ConnectResult | StepResult | DisconnectResult | { type: 'error'; message: string };
+export type WorkerReply = ConnectResult | StepResult | TotalsResult | DisconnectResult | { type: 'error'; message: string };

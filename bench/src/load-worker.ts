@@ -14,12 +14,12 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { encodeFrame, MsgId, TlvDecoder } from '@parley/protocol';
 import { LatencyHistogram } from './chat-histogram';
-import type { AddressBy, ConnectResult, StepResult, WorkerCommand, WorkerReply, WorkerUser } from './load-protocol';
+import type { AddressBy, ConnectResult, StepResult, TotalsResult, WorkerCommand, WorkerReply, WorkerUser } from './load-protocol';
 
 const RING = 1 << 20;
 const MASK = RING - 1;
 const LOGIN_TIMEOUT_MS = 30_000;
-const DELIVERED_ACK_MS = 200;
+const DEFAULT_DELIVERED_ACK_MS = 200;
 const PING = encodeFrame(MsgId.Ping, {});
 
 /** Epoch milliseconds with sub-millisecond resolution, comparable between processes. */
@@ -68,6 +68,11 @@ let pings = 0;
 let pongs = 0;
 let dropped = 0;
 let errors: Record<string, number> = {};
+// Totals since connect (never reset by a step): the after-run check compares them with the stored rows.
+let totalSent = 0;
+let totalAcks = 0;
+let totalRefused = 0;
+let totalPushes = 0;
 const ackHist = new LatencyHistogram();
 const e2eSame = new LatencyHistogram();
 const e2eCross = new LatencyHistogram();
@@ -124,6 +129,7 @@ function sendMessage(c: Conn, kind: string, stamp: string, sentAt: number): void
       : encodeFrame(MsgId.SendReq, { reqId, to: c.user.peer, clientMsgId, type: 'text', body });
   c.outstanding++;
   sent++;
+  totalSent++;
   queue(c, frame);
 }
 
@@ -157,6 +163,7 @@ function onData(c: Conn, chunk: Buffer): void {
         ackHist.record(t - (sendTimes[m.reqId & MASK] as number));
         c.outstanding--;
         acks++;
+        totalAcks++;
         if (inWindow) acksInWindow++;
         break;
       }
@@ -183,6 +190,7 @@ function onData(c: Conn, chunk: Buffer): void {
         if (m.reqId !== undefined && m.reqId > 0) {
           c.outstanding--;
           sendErrors++;
+          totalRefused++;
         }
         break;
       }
@@ -200,12 +208,15 @@ function onData(c: Conn, chunk: Buffer): void {
 
 function onPush(c: Conn, m: PushBody, t: number): void {
   pushes++;
+  totalPushes++;
   if (inWindow) pushesInWindow++;
-  const prev = c.deliveredSeq.get(m.conversationId);
-  if (prev === undefined) {
-    if (c.deliveredSeq.size === 0) ackDirty.add(c);
-    c.deliveredSeq.set(m.conversationId, m.seq);
-  } else if (m.seq > prev) c.deliveredSeq.set(m.conversationId, m.seq);
+  if (deliveredAckTimer) {
+    const prev = c.deliveredSeq.get(m.conversationId);
+    if (prev === undefined) {
+      if (c.deliveredSeq.size === 0) ackDirty.add(c);
+      c.deliveredSeq.set(m.conversationId, m.seq);
+    } else if (m.seq > prev) c.deliveredSeq.set(m.conversationId, m.seq);
+  }
   const kind = m.body.charCodeAt(0);
   const end = m.body.indexOf('|');
   const stamp = end < 0 ? m.body.slice(2) : m.body.slice(2, end);
@@ -219,9 +230,14 @@ function onPush(c: Conn, m: PushBody, t: number): void {
   if (kind === 0x70 /* p */) sendMessage(c, 'r', stamp, t);
 }
 
-// DeliveredAck, batched: the highest seq per conversation every DELIVERED_ACK_MS.
+// DeliveredAck, batched: the highest seq per conversation every deliveredAckMs (0: none are sent).
 const ackDirty = new Set<Conn>();
-setInterval(() => {
+let deliveredAckTimer: NodeJS.Timeout | undefined;
+function startDeliveredAcks(ms: number): void {
+  if (deliveredAckTimer) clearInterval(deliveredAckTimer);
+  deliveredAckTimer = ms > 0 ? setInterval(sendDeliveredAcks, ms).unref() : undefined;
+}
+function sendDeliveredAcks(): void {
   for (const c of ackDirty) {
     for (const [conversationId, seq] of c.deliveredSeq) {
       queue(c, encodeFrame(MsgId.DeliveredAck, { conversationId, seq }));
@@ -230,7 +246,7 @@ setInterval(() => {
     c.deliveredSeq.clear();
   }
   ackDirty.clear();
-}, DELIVERED_ACK_MS).unref();
+}
 
 // Heartbeats: each second, the connections of one of heartbeatSec slices ping.
 let heartbeats = false;
@@ -289,6 +305,8 @@ function connectOne(user: WorkerUser, login: LatencyHistogram): Promise<boolean>
 
 async function connect(cmd: Extract<WorkerCommand, { cmd: 'connect' }>): Promise<ConnectResult> {
   addressBy = cmd.addressBy;
+  startDeliveredAcks(cmd.deliveredAckMs ?? DEFAULT_DELIVERED_ACK_MS);
+  totalSent = totalAcks = totalRefused = totalPushes = 0;
   // `x:` + a 17-character stamp + `|aaa…` = bodyBytes.
   pad = cmd.bodyBytes > 20 ? `|${'a'.repeat(cmd.bodyBytes - 20)}` : '';
   resetCounters();
@@ -437,6 +455,13 @@ async function hold(durationMs: number): Promise<StepResult> {
   return stepResult(w, 0);
 }
 
+async function totals(drainMs: number): Promise<TotalsResult> {
+  const until = Date.now() + drainMs;
+  while (Date.now() < until && (totalAcks + totalRefused < totalSent || totalPushes < totalAcks)) await sleep(20);
+  const conversations = [...new Set(conns.filter((c) => c.user.peer > 0).map((c) => c.user.conversationId))];
+  return { type: 'totals', sent: totalSent, acks: totalAcks, refused: totalRefused, pushes: totalPushes, conversations };
+}
+
 async function disconnect(): Promise<number> {
   heartbeats = false;
   const closing = conns.map((c) => {
@@ -465,6 +490,8 @@ async function handle(cmd: WorkerCommand): Promise<WorkerReply | undefined> {
       return pingpong(cmd);
     case 'hold':
       return hold(cmd.durationMs);
+    case 'totals':
+      return totals(cmd.drainMs);
     case 'disconnect':
       return { type: 'disconnected', closed: await disconnect() };
     case 'exit':
