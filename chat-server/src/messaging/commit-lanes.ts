@@ -2,6 +2,9 @@
  * Group-commit scheduling: entries are collected per lane and handed to `commit` as batches — one
  * batch in flight per lane; while it commits the next one fills, so batches grow with the load.
  * A batch starts `intervalMs` after its first entry, or at once when `maxBatch` are waiting.
+ * With `intervalMs` 0 an idle lane commits in the same turn of the event loop (setImmediate: after
+ * every socket read of this turn has queued its sends), so the batch size follows the load and
+ * nothing waits on a clock; under load the running batch is what makes the next one wait.
  * A key always maps to the same lane, so one key's entries keep their order.
  */
 export interface CommitLanesOptions<T> {
@@ -16,7 +19,7 @@ export interface CommitLanesOptions<T> {
 
 interface Lane<T> {
   pending: T[];
-  timer: NodeJS.Timeout | undefined;
+  timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   loop: Promise<void> | undefined;
 }
 
@@ -42,8 +45,7 @@ export class CommitLanes<T> {
   async flush(): Promise<void> {
     await Promise.all(
       this.lanes.map(async (lane) => {
-        if (lane.timer) clearTimeout(lane.timer);
-        lane.timer = undefined;
+        cancel(lane);
         if (!lane.loop && lane.pending.length > 0) this.startLoop(lane);
         while (lane.loop) await lane.loop;
       }),
@@ -53,14 +55,14 @@ export class CommitLanes<T> {
   private schedule(lane: Lane<T>): void {
     if (lane.loop) return; // the running loop takes it
     if (lane.pending.length >= this.options.maxBatch) {
-      if (lane.timer) clearTimeout(lane.timer);
-      lane.timer = undefined;
+      cancel(lane);
       this.startLoop(lane);
     } else if (!lane.timer) {
-      lane.timer = setTimeout(() => {
+      const start = () => {
         lane.timer = undefined;
         if (!lane.loop) this.startLoop(lane);
-      }, this.options.intervalMs);
+      };
+      lane.timer = this.options.intervalMs > 0 ? setTimeout(start, this.options.intervalMs) : setImmediate(start);
     }
   }
 
@@ -78,4 +80,12 @@ export class CommitLanes<T> {
       }
     })();
   }
+}
+
+function cancel<T>(lane: Lane<T>): void {
+  const timer = lane.timer;
+  lane.timer = undefined;
+  if (timer === undefined) return;
+  if ('refresh' in timer) clearTimeout(timer);
+  else clearImmediate(timer);
 }
