@@ -100,7 +100,8 @@ describe('loadConfig', () => {
   it('has the repository config.ini valid, and every key documented in README.md', async () => {
     const root = join(__dirname, '..', '..', '..');
     const cfg = loadConfig({ file: join(root, 'config.ini'), env: {} });
-    assert.ok(cfg.chatServers.length >= 2);
+    // One chat server by default (a second is shown commented out: see config.ini and bench/README.md).
+    assert.ok(cfg.chatServers.length >= 1);
     const { readFileSync } = await import('node:fs');
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     for (const [section, fields] of Object.entries(configSchema)) {
