@@ -102,7 +102,7 @@ export const configSchema = {
     maxConnections: int('Client connections one chat server holds, logged in or not; beyond it SERVER_FULL', { default: 100000, min: 1, max: 10000000 }),
     maxUnauthenticatedPerIp: int('Connections not logged in yet from one client IP (IPv6: one /64); beyond it TOO_MANY_CONNECTIONS', { default: 32, min: 1, max: 1000000 }),
     heartbeatSec: int('Clients ping every N seconds; silent for 3N = closed', { default: 20, min: 1, max: 600 }),
-    commitIntervalMs: int('Group commit: longest wait before a batch of messages is written', { default: 1, min: 0, max: 1000 }),
+    commitIntervalMs: int('Group commit: longest wait before a batch of messages is written (0: in the same event-loop turn, no clock)', { default: 1, min: 0, max: 1000 }),
     commitMaxBatch: int('Group commit: most messages in one write', { default: 2048, min: 1, max: 10000 }),
     commitLanes: int('Group commit: batches written concurrently, one connection each (a sender always uses the same lane)', { default: 1, min: 1, max: 64 }),
     sendRatePerSec: int('SendReq per connection per second, sustained (token bucket); beyond it RATE_LIMITED', { default: 50, min: 1, max: 10000000 }),
