@@ -17,7 +17,7 @@
  *   --relay-rates <rates + 50000,80000>  --step-sec 10  --idle-cost-sec 10  --delivered-ack-ms 0
  *   --users 1000  --workers 2  --body-bytes 100  --max-outstanding 64  --machine-services
  *   --pp-clients 10000  --pp-pairs 1000  --pp-interval-ms 1000  --pp-sec 15
- *   --profile-sec 10  --profile-rate <highest sustained>  --idle-one 19000  --idle-total 50000
+ *   --profile-sec 10  --profile-rate <highest sustained>  --profile-servers 2 (1: chat1 alone, chat2 stopped)  --idle-one 19000  --idle-total 50000
  *   --idle-hold-sec 15  --server-cores 0  --generator-cores 1  --no-pin
  *   --set section.key=value (repeatable: a config override for the cluster, e.g. --set chat.commit_lanes=8)
  */
@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     ppSec: num('pp-sec', 15),
     profileSec: num('profile-sec', 10),
     profileRate: argValue('profile-rate') ? Number(argValue('profile-rate')) : undefined,
+    profileServers: num('profile-servers', 2),
     idleOne: num('idle-one', 19000),
     idleTotal: num('idle-total', 50000),
     idleHoldSec: num('idle-hold-sec', 15),

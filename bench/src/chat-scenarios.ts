@@ -30,6 +30,8 @@ export interface BenchArgs {
   ppSec: number;
   profileSec: number;
   profileRate: number | undefined;
+  /** Chat servers loaded in the profile scenario (1: chat1 alone). */
+  profileServers: number;
   idleOne: number;
   idleTotal: number;
   idleHoldSec: number;
@@ -384,17 +386,22 @@ export async function profile(ctx: BenchContext, rate: number): Promise<ProfileR
   ctx.log(`   restarting chat1 as node --cpu-prof (profile in ${dir})`);
   await ctx.cluster.stopProcess('chat1');
   const child = await spawnChat(ctx, 'chat1', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const servers = ctx.args.profileServers === 1 ? ['chat1'] : ['chat1', 'chat2'];
+  if (servers.length === 1) {
+    await ctx.cluster.stopProcess('chat2');
+    delete ctx.pids.chat2;
+  }
   const users = ctx.users.slice(0, ctx.args.users);
   const gens = Generators.start(ctx.args.workers, ctx.generatorCores);
   let step: RampStep;
   let mysql: ProcesslistSummary;
   let window: { fromUs: number; toUs: number };
   try {
-    await connectAll(ctx, gens, users, endpoints(ctx, ['chat1', 'chat2']), 22, 'conversation', true, 200);
+    await connectAll(ctx, gens, users, endpoints(ctx, servers), 22, 'conversation', true, 200);
     await gens.all<StepResult>({ cmd: 'throughput', rate: 2000 / gens.children.length, durationMs: 2000, drainMs: DRAIN_MS, maxOutstanding: ctx.args.maxOutstanding, tickMs: TICK_MS });
     const fromUs = monoUs();
     const sampler = sampleProcesslist(ctx);
-    step = await throughputStep(ctx, gens, rate, ctx.args.profileSec, ['chat1', 'chat2', 'status', 'mariadb', 'redis'], true);
+    step = await throughputStep(ctx, gens, rate, ctx.args.profileSec, [...servers, 'status', 'mariadb', 'redis'], true);
     mysql = await sampler.stop();
     window = { fromUs, toUs: fromUs + ctx.args.profileSec * 1000 * 1000 };
     await gens.all({ cmd: 'disconnect' });
@@ -403,6 +410,7 @@ export async function profile(ctx: BenchContext, rate: number): Promise<ProfileR
     // SIGTERM: chat1 drains and exits, and node writes the profile on the way out.
     await stopChild(child);
     await restartChat(ctx, 'chat1');
+    if (ctx.pids.chat2 === undefined) await restartChat(ctx, 'chat2');
   }
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`chat1 wrote no .cpuprofile into ${dir}`);
