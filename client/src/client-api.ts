@@ -125,6 +125,8 @@ export interface TransferView {
   direction: 'upload' | 'download';
   name: string;
   conversationId?: number;
+  /** The clientMsgId of the file message an upload by sendFile becomes (sent once the upload is done). */
+  clientMsgId?: string;
   fileId?: string;
   bytesDone: number;
   total: number;
@@ -184,8 +186,13 @@ export interface ParleyApi {
   conversations(): ConversationView[];
   /** Newest first page when beforeSeq is undefined; served from the local store, fetched when missing. */
   history(conversationId: number, beforeSeq?: number, limit?: number): Promise<HistoryPage>;
-  /** Queues in the outbox and returns the clientMsgId at once; progress comes as `messages` events. */
-  sendText(conversationId: number, text: string): string;
+  /**
+   * Queues in the outbox and returns the clientMsgId at once; progress comes as `messages` events.
+   * `clientMsgId` (1–64 characters) lets the caller make the id (the desktop bridge, which must return
+   * it before its IPC call reaches the core); the core uses it as is, and a second call with an id
+   * already queued returns that id without queuing the message twice.
+   */
+  sendText(conversationId: number, text: string, clientMsgId?: string): string;
   /** Resends a failed message with the same clientMsgId. */
   retry(clientMsgId: string): void;
   markRead(conversationId: number): void;
@@ -210,8 +217,11 @@ export interface ParleyApi {
   renameGroup(groupId: number, name: string): Promise<void>;
 
   // Files.
-  /** Uploads then sends an `image` (image/*) or `file` message; returns the transferId. */
-  sendFile(conversationId: number, source: UploadSource): string;
+  /**
+   * Uploads then sends an `image` (image/*) or `file` message; returns the transferId. `transferId`
+   * (1–128 characters) lets the caller make the id, as for sendText.
+   */
+  sendFile(conversationId: number, source: UploadSource, transferId?: string): string;
   /** Uploads a file without sending a message (avatars); resolves with its fileId. */
   uploadFile(source: UploadSource): Promise<FileRef>;
   /** Downloads a file; resolves with its bytes, verified against sha256. */

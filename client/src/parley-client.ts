@@ -29,6 +29,13 @@ export interface ParleyClientOptions {
 }
 
 const DEFAULT_HISTORY_PAGE = 50;
+/** docs/protocol.md: a clientMsgId is 1…64 characters; a transfer id is the core's own (bounded like the bridge's). */
+const MAX_CLIENT_MSG_ID = 64;
+const MAX_TRANSFER_ID = 128;
+
+function checkId(id: string, max: number, what: string): void {
+  if (typeof id !== 'string' || id.length < 1 || id.length > max) throw new ClientError('INVALID_ID', `${what} must be 1 to ${max} characters`);
+}
 
 /** The client core: ParleyApi over a gate, a transport and a local store. One per signed-in user. */
 export class ParleyClient implements ParleyApi {
@@ -187,9 +194,10 @@ export class ParleyClient implements ParleyApi {
     }, conversationId, beforeSeq, limit);
   }
 
-  sendText(conversationId: number, text: string): string {
+  sendText(conversationId: number, text: string, clientMsgId?: string): string {
     this.requireSaved();
-    return this.flow.add(conversationId, 'text', text).clientMsgId;
+    if (clientMsgId !== undefined) checkId(clientMsgId, MAX_CLIENT_MSG_ID, 'clientMsgId');
+    return this.flow.add(conversationId, 'text', text, clientMsgId).clientMsgId;
   }
 
   retry(clientMsgId: string): void {
@@ -285,23 +293,26 @@ export class ParleyClient implements ParleyApi {
 
   // Files.
 
-  sendFile(conversationId: number, source: UploadSource): string {
+  sendFile(conversationId: number, source: UploadSource, transferId?: string): string {
     this.requireSaved();
-    let transferId = '';
+    if (transferId !== undefined) checkId(transferId, MAX_TRANSFER_ID, 'transferId');
+    // The message's id is made now, so the transfer can name the bubble it becomes.
+    const clientMsgId = globalThis.crypto.randomUUID();
+    let started = '';
     void this.files
-      .upload(source, conversationId, (id) => {
-        transferId = id;
+      .upload(source, { conversationId, clientMsgId, ...(transferId === undefined ? {} : { transferId }) }, (id) => {
+        started = id;
       })
-      .then((ref) => this.sendFileMessage(conversationId, ref))
+      .then((ref) => this.sendFileMessage(conversationId, ref, clientMsgId))
       .catch((err: unknown) => this.reportError(err));
-    return transferId;
+    return transferId ?? started;
   }
 
   /** Queues a `file` (or `image` for image/*) message naming an uploaded file; returns its clientMsgId. */
-  sendFileMessage(conversationId: number, ref: FileRef): string {
+  sendFileMessage(conversationId: number, ref: FileRef, clientMsgId?: string): string {
     this.requireSaved();
     const body = JSON.stringify({ fileId: Number(ref.fileId), name: ref.name, size: ref.size, sha256: ref.sha256, mime: ref.mime });
-    return this.flow.add(conversationId, ref.mime.startsWith('image/') ? 'image' : 'file', body).clientMsgId;
+    return this.flow.add(conversationId, ref.mime.startsWith('image/') ? 'image' : 'file', body, clientMsgId).clientMsgId;
   }
 
   uploadFile(source: UploadSource): Promise<FileRef> {

@@ -17,6 +17,14 @@ export interface FileTransfersDeps {
   retryDelayMs?: number;
 }
 
+export interface UploadOptions {
+  transferId?: string;
+  /** The conversation the file is for (the server checks membership and lets its members download it). */
+  conversationId?: number;
+  /** The clientMsgId of the message that will carry the file. */
+  clientMsgId?: string;
+}
+
 /** Unacknowledged chunks in flight (the protocol package's client uses the same). */
 const UPLOAD_WINDOW = 8;
 /** Bytes read per step while hashing a source. */
@@ -40,9 +48,18 @@ export class FileTransfers {
     return this.jobs.get(transferId);
   }
 
-  /** Starts an upload; `onTransfer` learns its id at once. */
-  upload(source: UploadSource, conversationId?: number, onTransfer?: (transferId: string) => void): Promise<FileRef> {
-    const job = this.newJob({ transferId: newTransferId(), direction: 'upload', name: source.name, total: source.size, ...(conversationId === undefined ? {} : { conversationId }) });
+  /**
+   * Starts an upload under `options.transferId` (made here when absent); `options.clientMsgId` names the
+   * message the file becomes (shown in the TransferView), `onTransfer` learns the transfer's id at once.
+   */
+  upload(source: UploadSource, options: UploadOptions = {}, onTransfer?: (transferId: string) => void): Promise<FileRef> {
+    const { conversationId, clientMsgId } = options;
+    const transferId = options.transferId ?? newTransferId();
+    if (this.jobs.has(transferId)) return Promise.reject(new ClientError('INVALID_ID', `Transfer ${transferId} is already running`));
+    const job = this.newJob({
+      transferId, direction: 'upload', name: source.name, total: source.size,
+      ...(conversationId === undefined ? {} : { conversationId }), ...(clientMsgId === undefined ? {} : { clientMsgId }),
+    });
     onTransfer?.(job.view.transferId);
     return this.run(job, async () => {
       const hash = sha256.create();

@@ -48,8 +48,11 @@ export class Outbox {
     return this.entries.get(clientMsgId);
   }
 
-  add(conversationId: number, type: OutboxEntry['type'], body: string): OutboxEntry {
-    const entry: OutboxEntry = { clientMsgId: newClientMsgId(), conversationId, type, body, createdAtMs: Date.now(), state: 'sending' };
+  /** Queues a message; `clientMsgId` is the caller's id (made here when absent). An id already queued is not queued twice. */
+  add(conversationId: number, type: OutboxEntry['type'], body: string, clientMsgId?: string): OutboxEntry {
+    const queued = clientMsgId === undefined ? undefined : this.entries.get(clientMsgId);
+    if (queued) return queued;
+    const entry: OutboxEntry = { clientMsgId: clientMsgId ?? newClientMsgId(), conversationId, type, body, createdAtMs: Date.now(), state: 'sending' };
     this.entries.set(entry.clientMsgId, entry);
     this.write(entry);
     this.flush();
