@@ -170,8 +170,32 @@ export interface ParleyEvents {
 
 export type Unsubscribe = () => void;
 
+/**
+ * What every rejected ParleyApi promise carries: plain data, never a class instance or a stack, so it
+ * crosses the desktop bridge unchanged. `code` is stable and documented (docs/protocol.md,
+ * docs/http-api.md, docs/client.md "Errors", docs/desktop.md); `message` is a human sentence;
+ * `details` is the code's extra data where it has some (e.g. `retryAfterSec`, `uids`, `fileId`).
+ */
+export interface ApiError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** An avatar's image bytes, for a blob: URL. */
+export interface AvatarImageData {
+  bytes: Uint8Array;
+  mime: string;
+}
+
+/** Promises reject with `ApiError` (plain `{ code, message, details? }`); void calls report failures as `error` events. */
 export interface ParleyApi {
   on<K extends keyof ParleyEvents>(event: K, listener: (value: ParleyEvents[K]) => void): Unsubscribe;
+
+  /** The connection state now (the `connection` event reports changes). */
+  connectionStatus(): ConnectionStatus;
+  /** The signed-in user now, or undefined while signed out (the `me` event reports changes). */
+  currentUser(): Me | undefined;
 
   // Accounts (gate HTTP).
   sendCode(email: string, purpose: 'register' | 'reset'): Promise<void>;
@@ -205,6 +229,10 @@ export interface ParleyApi {
   requestFriend(uid: number, note?: string): Promise<void>;
   answerFriendRequest(requestId: number, accept: boolean): Promise<void>;
   friendRequests(): FriendRequestView[];
+  /** What the core knows of a user (me, friends, requests, group members fetched, search results): sender names. */
+  user(uid: number): PublicUserView | undefined;
+  /** The image an `avatar` string (`file:<fileId>`) names, fetched once and cached; undefined for '' or a non-image. */
+  avatarImage(avatar: string): Promise<AvatarImageData | undefined>;
   updateProfile(change: { nickname?: string; avatarFileId?: string | null }): Promise<Me>;
 
   // Groups.

@@ -103,6 +103,30 @@ export class FileTransfers {
     });
   }
 
+  /**
+   * Downloads a file known only by its id (an avatar: the DownloadResp names its size, mime and sha256),
+   * quietly (no transfer events), refusing one above `maxBytes`; verified against the server's sha256.
+   */
+  async fetchById(fileId: string, maxBytes: number): Promise<{ bytes: Uint8Array; mime: string; name: string }> {
+    const job = new TransferJob({ transferId: newTransferId(), direction: 'download', name: '', total: 0, fileId }, () => undefined);
+    const id = Number(fileId);
+    let result: { bytes: Uint8Array; mime: string; name: string } | undefined;
+    await this.attempts(job, async (conn, done) => {
+      const resp = await conn.request(MsgId.DownloadReq, { fileId: id, offset: 0 });
+      if (resp.size > maxBytes) throw new ProtocolError('VALIDATION_FAILED', `File ${fileId} is larger than ${maxBytes} bytes`);
+      const bytes = new Uint8Array(resp.size);
+      for (let received = 0; received < resp.size; ) {
+        const chunk = await done.next(MsgId.DownloadChunk, (m) => m.msg.fileId === id);
+        if (chunk.msg.offset !== received) throw new ProtocolError('INTERNAL', `Chunk at ${chunk.msg.offset}, expected ${received}`);
+        bytes.set(chunk.data, received);
+        received += chunk.data.length;
+      }
+      if (bytesToHex(sha256(bytes)) !== resp.sha256) throw new ProtocolError('SHA256_MISMATCH', 'The downloaded bytes do not match the sha256', { details: { fileId: id } });
+      result = { bytes, mime: resp.mime, name: resp.name };
+    });
+    return result!;
+  }
+
   private newJob(view: Omit<TransferView, 'bytesDone' | 'bytesPerSec' | 'state'>): TransferJob {
     const job = new TransferJob(view, (v) => this.deps.emit(v));
     this.jobs.set(view.transferId, job);

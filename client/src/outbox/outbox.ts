@@ -1,5 +1,6 @@
 import { ConnectionClosedError, ProtocolError, type SendAck } from '@parley/protocol/codec';
 import type { LocalStore, OutboxEntry } from '../store/local-store';
+import { randomId } from '../ids';
 
 export interface OutboxDeps {
   store: LocalStore;
@@ -18,7 +19,7 @@ export function isRetryableSendError(err: unknown): boolean {
   return err instanceof ProtocolError && (err.code === 'UNAVAILABLE' || err.code === 'RATE_LIMITED');
 }
 
-const newClientMsgId = (): string => globalThis.crypto.randomUUID();
+const newClientMsgId = (): string => randomId();
 
 /**
  * Messages waiting for their SendAck. Each gets its clientMsgId once, is stored before it is sent, and
