@@ -54,7 +54,7 @@ export class ParleyClient extends DirectoryApi implements ParleyApi {
     this.store = options.store;
     this.gate = new GateClient(options.gateUrl, options.fetch);
     this.book = new ConversationBook(this.store);
-    this.directory = new Directory((id, body) => this.request(id, body), this.emitter, () => this.emitConversations());
+    this.directory = new Directory((id, body) => this.request(id, body), this.emitter, () => this.onListsChanged());
     this.flow = new MessageFlow({
       store: this.store,
       emitter: this.emitter,
@@ -395,6 +395,16 @@ export class ParleyClient extends DirectoryApi implements ParleyApi {
   private setStatus(status: ConnectionStatus): void {
     this.status = status;
     this.emitter.emit('connection', { ...status });
+  }
+
+  /**
+   * A new friend or group has a conversation this device has not heard of (no message yet, so no push
+   * brought it): SyncReq tells its kind, so the chat can be opened before anyone writes.
+   */
+  private onListsChanged(): void {
+    const ids = [...this.directory.contacts().map((c) => c.conversationId), ...this.directory.groups().map((g) => g.conversationId)];
+    if (ids.some((id) => !this.book.has(id))) this.resync();
+    this.emitConversations();
   }
 
   private emitConversations(): void {

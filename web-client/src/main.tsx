@@ -2,8 +2,8 @@
  * The web build's entry: creates the client core running in the page and mounts the UI on it.
  * The desktop app has its own entry that hands the same `mountApp` an IPC-backed ParleyApi.
  */
-// First: the global Buffer the protocol codec needs (ES modules evaluate in import order).
-import './buffer-global';
+// First: the global Buffer and eval-free zod the core needs (ES modules evaluate in import order).
+import './page-env';
 import { IndexedDbStore, MemoryStore, ParleyClient, webSocketTransports, type LocalStore, type ParleyApi, type WebSocketConstructor } from '@parley/client';
 import { mountApp } from './mount';
 
