@@ -165,10 +165,11 @@ describe('the web app with its client core, in Chromium, against a real cluster'
   test('a file is sent with its progress bar shown, and downloaded intact', async () => {
     await alice.openConversation(bob.name);
     await bob.openConversation(alice.name);
-    const content = randomBytes(6 * 1024 * 1024);
+    const content = randomBytes(12 * 1024 * 1024);
     const bar = alice.page.getByRole('progressbar', { name: 'Uploading report.bin' });
     await alice.page.locator('input[type=file]').setInputFiles({ name: 'report.bin', mimeType: 'application/octet-stream', buffer: content });
-    // Paused while running, so the bar (and the screenshot) shows a transfer part way, then resumed.
+    // Paused while running (12 MiB leaves time to click while it hashes and uploads), so the bar and the
+    // screenshot show a transfer part way; then resumed, it goes on from the server's durable offset.
     await alice.page.getByRole('button', { name: 'Pause report.bin' }).click();
     await bar.waitFor();
     await alice.page.getByRole('button', { name: 'Resume report.bin' }).waitFor();
