@@ -1,2 +1,3 @@
 export * from './cluster';
 export * from './gate-api';
+export * from './browser';

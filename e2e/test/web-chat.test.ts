@@ -193,7 +193,8 @@ describe('the web app with its client core, in Chromium, against a real cluster'
     for (const u of [alice, bob]) {
       const img = u.page.locator('img.bubble-img[alt="green.png"]');
       await img.waitFor();
-      await u.page.waitForFunction(`(() => { const el = document.querySelector('img.bubble-img[alt="green.png"]'); return el !== null && el.complete && el.naturalWidth === 48; })()`);
+      // Decoded from its blob: URL at its real size (decode() settles once the image has loaded).
+      assert.equal(await img.evaluate((el: { decode(): Promise<void>; naturalWidth: number }) => el.decode().then(() => el.naturalWidth)), 48);
     }
     await alice.assertClean();
     await bob.assertClean();
