@@ -214,6 +214,18 @@ describe('the web app with its client core, in Chromium, against a real cluster'
     await bob.assertClean();
   });
 
+  test('an uploaded avatar replaces the initial (avatarImage: downloaded by file id, shown from a blob: URL)', async () => {
+    await alice.tab('Me');
+    await alice.page.locator('input[type=file][accept="image/*"]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: greenPng() });
+    for (const where of ['.rail-me', '.profile-card']) {
+      const img = alice.page.locator(`${where} img.avatar-img`);
+      await img.waitFor();
+      assert.equal(await img.evaluate((el: { decode(): Promise<void>; naturalWidth: number }) => el.decode().then(() => el.naturalWidth)), 48);
+    }
+    await alice.assertClean();
+    await alice.tab('Chats');
+  });
+
   test('usable at 420 px: the chat fills the width with a back button, no horizontal scrolling', async () => {
     // The chat with bob is open: at 420 px it takes the whole width, the rail gives way to it.
     await alice.page.setViewportSize({ width: 420, height: 800 });
