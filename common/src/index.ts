@@ -27,3 +27,5 @@ export * from './tcp-listener';
 export * from './net/ip-limit-key';
 export * from './tls/tls-files';
 export * from './tls/dev-ca';
+export * from './supervisor/restart-policy';
+export * from './supervisor/process-supervisor';
