@@ -31,3 +31,5 @@ export * from './net/ws-listener';
 export * from './tls/tls-files';
 export * from './tls/dev-ca';
 export * from './tls/server-tls';
+export * from './supervisor/restart-policy';
+export * from './supervisor/process-supervisor';

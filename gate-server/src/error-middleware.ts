@@ -11,7 +11,8 @@ const RETRY_CODES = new Set(['RATE_LIMITED', 'CODE_COOLDOWN', 'CODE_HOURLY_LIMIT
 
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const perr = toParleyError(err);
+    // The router decodes path parameters itself and throws a URIError for `%ZZ`: the client's fault.
+    const perr = err instanceof URIError ? new ParleyError('BAD_REQUEST', 'The path holds malformed percent-encoding') : toParleyError(err);
     if (perr.code === 'INTERNAL') logger.error({ err, method: req.method, path: req.path }, 'request failed');
     else if (perr.code === 'UNAVAILABLE') logger.warn({ err: perr.message, method: req.method, path: req.path }, 'backing service unavailable');
     else logger.debug({ code: perr.code, method: req.method, path: req.path.slice(0, 200) }, 'request refused');
@@ -24,6 +25,14 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     res.status(perr.httpStatus).json({ error: perr.toJSON() });
   };
 }
+
+/**
+ * OPTIONS is routed nowhere: without this express would answer it itself, 200 with a plain-text
+ * `Allow` list, the one answer that was not JSON. (No cross-origin caller is served, so no preflight.)
+ */
+export const refuseOptions: RequestHandler = (req, _res, next) => {
+  next(req.method === 'OPTIONS' ? new ParleyError('NOT_FOUND', `No route OPTIONS ${req.path.slice(0, 200)}`) : undefined);
+};
 
 /** Unknown routes and methods: 404 NOT_FOUND as JSON. */
 export const notFound: RequestHandler = (req, _res, next) => {
