@@ -74,13 +74,34 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   const credentials = clusterCredentials(config.cluster);
   const registry = new SessionRegistry();
   const routes = new RouteStore(redis, id, HeartbeatSweeper.routeTtlMs(heartbeatSec));
-  const peers = new PeerClients({ selfId: id, redis, configured: config.chatServers, credentials, logger });
-  const notifier = new ClusterNotifier({ serverId: id, registry, routes, peers, logger, redis, reportIntervalSec: config.status.reportIntervalSec });
+  const peers = new PeerClients({
+    selfId: id,
+    redis,
+    configured: config.chatServers,
+    credentials,
+    logger,
+    maxQueuedPushes: config.chat.peerOutboxMaxPushes,
+    maxQueuedBytes: config.chat.peerOutboxMaxBytes,
+    maxInFlight: config.chat.peerMaxInFlight,
+  });
+  const notifier = new ClusterNotifier({
+    serverId: id,
+    registry,
+    routes,
+    peers,
+    logger,
+    redis,
+    reportIntervalSec: config.status.reportIntervalSec,
+    maxPending: config.chat.notifyMaxPending,
+    maxPendingBytes: config.chat.notifyMaxPendingBytes,
+  });
   const committer = new MessageCommitter({
     pool: commitPool,
     intervalMs: config.chat.commitIntervalMs,
     maxBatch: config.chat.commitMaxBatch,
     lanes: config.chat.commitLanes,
+    maxPending: config.chat.commitMaxPending,
+    maxPendingBytes: config.chat.commitMaxPendingBytes,
     logger,
     onCommitted: pushCommitted(notifier, logger),
   });
