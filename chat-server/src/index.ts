@@ -42,8 +42,6 @@ export type { UserNotifier } from './cluster/user-notifier';
 export { MessageCommitter, type SendCommand, type SendResult } from './messaging/message-committer';
 export { RouteStore, type Route } from './cluster/route-store';
 
-/** Output a client may leave unread before it is dropped. */
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** HTTP/2 receive window of the ChatPeer server, per stream and per connection. */
 const PEER_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 /** How long shutdown waits for clients to close after the last frames went out. */
@@ -160,7 +158,8 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     maxFrameBytes: config.chat.maxFrameBytes,
     preLoginMaxFrameBytes: config.chat.preloginMaxFrameBytes,
     loginTimeoutMs: config.chat.loginTimeoutMs,
-    maxBufferedBytes: MAX_BUFFERED_BYTES,
+    maxBufferedBytes: config.chat.maxOutputBytes,
+    pauseReadingAboveBytes: config.chat.outputPauseBytes,
     maxQueuedDuringLogin: 64,
     maxInFlight: 256,
     scheduler,

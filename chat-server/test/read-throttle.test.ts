@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { createLogger } from '@parley/common';
+import { encodeFrame, encodeFrameRaw, MsgId } from '@parley/protocol';
+import { ClientConnection } from '../src/session/client-connection';
+import { WriteScheduler } from '../src/session/write-scheduler';
+
+// A client that floods requests and never reads its answers must stall on its own TCP window:
+// the server stops reading it once pauseReadingAboveBytes of answers wait, instead of answering
+// (and buffering) everything it sent. Real sockets; each Ping is answered with a 4 KiB frame.
+const logger = createLogger({ kind: 'chat', id: 'test', level: 'silent' });
+const ANSWER = encodeFrameRaw(MsgId.Pong, Buffer.from(JSON.stringify({ serverTime: 1, pad: 'x'.repeat(4096) })));
+const PAUSE_ABOVE = 64 * 1024;
+
+let server: net.Server;
+let conn: ClientConnection | undefined;
+let answered = 0;
+
+before(async () => {
+  server = net.createServer((socket) => {
+    conn = new ClientConnection(socket, {
+      maxFrameBytes: 1 << 20,
+      preLoginMaxFrameBytes: 4096,
+      loginTimeoutMs: 10_000,
+      maxBufferedBytes: 64 << 20,
+      pauseReadingAboveBytes: PAUSE_ABOVE,
+      maxQueuedDuringLogin: 64,
+      maxInFlight: 256,
+      scheduler: new WriteScheduler(),
+      handlers: {
+        login: async () => true,
+        dispatch: (c) => {
+          answered++;
+          c.write(ANSWER);
+        },
+        closed: () => undefined,
+      },
+      logger,
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+});
+
+after(async () => {
+  conn?.destroy();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('ReadThrottle on a client connection', () => {
+  it('stops reading a client that does not read its answers, and reads it again once it does', async () => {
+    const { port } = server.address() as net.AddressInfo;
+    const client = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    client.write(encodeFrame(MsgId.LoginReq, { reqId: 1, uid: 1, token: 't' }));
+    await new Promise((r) => setTimeout(r, 50));
+    client.pause(); // reads nothing from now on
+    const ping = encodeFrame(MsgId.Ping, {});
+    const flood = Buffer.concat(Array.from({ length: 100_000 }, () => ping)); // 100,000 requests, ~1 MiB
+    client.write(flood);
+    // Wait until the server stops making progress.
+    let last = -1;
+    while (answered !== last) {
+      last = answered;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const buffered = conn?.socket.writableLength ?? 0;
+    assert.ok(answered <= 20_000, `the server stopped answering (${answered} of 100,000 answered)`);
+    // What waits in the server: at most the pause threshold plus the answers to one chunk read (64 KiB of Pings).
+    const oneChunk = Math.ceil((64 * 1024) / ping.length) * ANSWER.length;
+    assert.ok(buffered <= PAUSE_ABOVE + oneChunk, `${buffered} bytes buffered (bound ${PAUSE_ABOVE + oneChunk})`);
+    assert.ok(conn?.socket.isPaused(), 'the server socket is not being read');
+    // The client reads: everything gets answered.
+    let received = 0;
+    client.on('data', (chunk: Buffer) => (received += chunk.length));
+    client.resume();
+    while (answered < 100_000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(answered, 100_000);
+    client.destroy();
+    assert.ok(received > 0);
+  });
+});
