@@ -11,7 +11,7 @@
  *      sends unanswered; the acked msg/s is the sustainable rate (or give it: --sustainable N).
  *   2. normal (--normal-sec 10) at --normal-share (0.5) × sustainable.
  *   3. overload (--overload-sec 60) at --factor (10) × sustainable, open loop: every connection
- *      may have --max-outstanding (1000) sends unanswered.
+ *      may have --max-outstanding (256, the server's in-flight cap) sends unanswered.
  *   4. recovery (--recovery-sec 20) at the normal rate.
  * Phases run as steps of --step-sec (5): rates, refusals by code, ack latency per step. chat1's RSS
  * and CPU are sampled every second. At the end the rows in MySQL are counted against the acks.
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
     const normal = Math.max(1, Math.round(report.sustainablePerSec * num('normal-share', 0.5)));
     const plans: PhasePlan[] = [
       { name: 'normal', seconds: num('normal-sec', 10), rate: normal, maxOutstanding: 64 },
-      { name: 'overload', seconds: num('overload-sec', 60), rate: Math.round(report.sustainablePerSec * factor), maxOutstanding: num('max-outstanding', 1000) },
+      { name: 'overload', seconds: num('overload-sec', 60), rate: Math.round(report.sustainablePerSec * factor), maxOutstanding: num('max-outstanding', 256) },
       { name: 'recovery', seconds: num('recovery-sec', 20), rate: normal, maxOutstanding: 64 },
     ];
     log(`sustainable ${report.sustainablePerSec} msg/s; normal ${normal}/s, overload ${plans[1]?.rate}/s (×${factor})`);

@@ -8,19 +8,53 @@ import type { Socket } from 'node:net';
  */
 export const READ_BYTES_PER_TURN = 64 * 1024;
 
-/** The event loop's turn, counted by one setImmediate per turn in which anything was read (shared by every connection). */
-let turn = 0;
-let turnCounted = false;
-function currentTurn(): number {
-  if (!turnCounted) {
-    turnCounted = true;
+/** Bytes read from all clients together per turn; past it a client that reads waits its turn in a queue. */
+export const READ_BYTES_PER_TURN_ALL = 4 * 1024 * 1024;
+
+/**
+ * The process's read budget per turn of the event loop, shared by every connection. A client that
+ * reads past it is paused and queued; each turn resumes as many queued clients, in order, as the
+ * budget has room for at READ_BYTES_PER_TURN each. So a turn reads at most about the budget plus
+ * one chunk per client that had not yet read in it, however many clients flood at once.
+ */
+class TurnBudget {
+  turn = 0;
+  private spent = 0;
+  private counting = false;
+  private readonly waiting: (() => void)[] = [];
+
+  /** Charges `bytes` to this turn; false when the turn's budget is spent. */
+  charge(bytes: number): boolean {
+    this.count();
+    this.spent += bytes;
+    return this.spent <= READ_BYTES_PER_TURN_ALL;
+  }
+
+  /** Queues a paused client; `resume` is called in a later turn. */
+  wait(resume: () => void): void {
+    this.waiting.push(resume);
+    this.count();
+  }
+
+  /** Counts turns with one setImmediate per turn in which anything was read or waits. */
+  private count(): void {
+    if (this.counting) return;
+    this.counting = true;
     setImmediate(() => {
-      turn++;
-      turnCounted = false;
+      this.turn++;
+      this.spent = 0;
+      this.counting = false;
+      let room = Math.max(1, Math.floor(READ_BYTES_PER_TURN_ALL / READ_BYTES_PER_TURN));
+      while (room-- > 0 && this.waiting.length > 0) {
+        this.spent += READ_BYTES_PER_TURN;
+        (this.waiting.shift() as () => void)();
+      }
+      if (this.waiting.length > 0) this.count();
     });
   }
-  return turn;
 }
+
+const budget = new TurnBudget();
 
 export interface ReadThrottleOptions {
   /** Requests in flight at which reading stops; it resumes at half. */
@@ -35,7 +69,8 @@ export interface ReadThrottleOptions {
  * When one client socket is read: backpressure for everything the server holds for a client.
  * Reading stops while too many of its requests are in flight, while its answers are not read
  * (its TCP window fills then, not our memory), for the rest of a turn once it sent
- * READ_BYTES_PER_TURN, and for good at shutdown. Each reason is kept apart; the socket is read
+ * READ_BYTES_PER_TURN or all clients together READ_BYTES_PER_TURN_ALL (then it waits its turn in
+ * the shared queue), and for good at shutdown. Each reason is kept apart; the socket is read
  * again only when none holds.
  */
 export class ReadThrottle {
@@ -83,16 +118,16 @@ export class ReadThrottle {
 
   /** After `bytes` arrived. */
   read(bytes: number): void {
-    const now = currentTurn();
-    if (this.readTurn !== now) {
-      this.readTurn = now;
+    if (this.readTurn !== budget.turn) {
+      this.readTurn = budget.turn;
       this.readThisTurn = 0;
     }
     this.readThisTurn += bytes;
-    if (this.readThisTurn < READ_BYTES_PER_TURN || this.turnPaused) return;
+    const withinAll = budget.charge(bytes);
+    if ((withinAll && this.readThisTurn < READ_BYTES_PER_TURN) || this.turnPaused) return;
     this.turnPaused = true;
     this.update();
-    setImmediate(() => {
+    budget.wait(() => {
       this.turnPaused = false;
       this.update();
     });
