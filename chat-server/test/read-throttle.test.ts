@@ -16,6 +16,8 @@ const PAUSE_ABOVE = 64 * 1024;
 let server: net.Server;
 let conn: ClientConnection | undefined;
 let answered = 0;
+/** How long the login check takes (the second test makes frames queue behind it). */
+let loginMs = 0;
 
 before(async () => {
   server = net.createServer((socket) => {
@@ -29,7 +31,7 @@ before(async () => {
       maxInFlight: 256,
       scheduler: new WriteScheduler(),
       handlers: {
-        login: async () => true,
+        login: () => new Promise((resolve) => setTimeout(() => resolve(true), loginMs)),
         dispatch: (c) => {
           answered++;
           c.write(ANSWER);
@@ -78,5 +80,25 @@ describe('ReadThrottle on a client connection', () => {
     assert.equal(answered, 100_000);
     client.destroy();
     assert.ok(received > 0);
+  });
+
+  it('reads a client paused by the read budget again once its login completes', async () => {
+    answered = 0;
+    loginMs = 200;
+    const { port } = server.address() as net.AddressInfo;
+    const client = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    client.on('data', () => undefined);
+    // LoginReq and 80 KiB of requests behind it in one write: more than one turn's read budget
+    // arrives while the login is still being checked.
+    const sends = Array.from({ length: 10 }, (_, i) => encodeFrame(MsgId.SendReq, { reqId: i + 2, to: 2, clientMsgId: `c${i}`, type: 'text', body: 'y'.repeat(8000) }));
+    client.write(Buffer.concat([encodeFrame(MsgId.LoginReq, { reqId: 1, uid: 1, token: 't' }), ...sends]));
+    const until = Date.now() + 5000;
+    while (answered < 10 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(answered, 10, 'every request queued behind the login was handled');
+    client.write(encodeFrame(MsgId.Ping, {}));
+    while (answered < 11 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(answered, 11, 'and the socket is read afterwards');
+    client.destroy();
   });
 });

@@ -97,7 +97,8 @@ export class ClientConnection implements RequestContext {
     this.throttle = new ReadThrottle(socket, {
       maxInFlight: options.maxInFlight,
       pauseAboveBytes: options.pauseReadingAboveBytes ?? options.maxBufferedBytes / 8,
-      mayResume: () => this.state === 'active' || this.state === 'login',
+      // Not once closing; while a login is checked, queued frames are bounded by maxQueuedDuringLogin.
+      mayResume: () => this.open,
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
