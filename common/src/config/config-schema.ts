@@ -104,7 +104,7 @@ export const configSchema = {
     peerOutboxMaxBytes: int('Bytes per peer chat server queued or in flight (body + 10 per uid + 16 per push); beyond it pushes to that peer are dropped (at least one Deliver call: 4 MiB)', { default: 33554432, min: 4194304, max: 17179869184 }),
     outputPauseBytes: int('Output buffered for one client beyond which its requests are not read until it has read its answers (backpressure), bytes', { default: 65536, min: 4096, max: 67108864 }),
     maxOutputBytes: int('Output buffered for one client that does not read (pushes included); beyond it the connection is dropped, bytes', { default: 8388608, min: 65536, max: 1073741824 }),
-    peerMaxInFlight: int('Deliver calls in flight per peer chat server; further pushes wait in the outbox and leave together', { default: 16, min: 1, max: 1024 }),
+    peerMaxInFlight: int('Deliver calls in flight per peer chat server; further pushes wait in the outbox and leave together (the bytes bound covers them)', { default: 64, min: 1, max: 1024 }),
     sendRatePerSec: int('SendReq per connection per second, sustained (token bucket); beyond it RATE_LIMITED', { default: 50, min: 1, max: 10000000 }),
     sendBurst: int('SendReq a connection may send at once before send_rate_per_sec applies', { default: 500, min: 1, max: 10000000 }),
     requestRatePerSec: int('Other requests (not SendReq) per connection per second, sustained; beyond it RATE_LIMITED', { default: 50, min: 1, max: 10000000 }),
