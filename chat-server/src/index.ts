@@ -46,8 +46,6 @@ export type { UserNotifier } from './cluster/user-notifier';
 export { MessageCommitter, type SendCommand, type SendResult } from './messaging/message-committer';
 export { RouteStore, type Route } from './cluster/route-store';
 
-/** Output a client may leave unread before it is dropped. */
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** HTTP/2 receive window of the ChatPeer server, per stream and per connection. */
 const PEER_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 /** How long shutdown waits for clients to close after the last frames went out. */
@@ -79,13 +77,34 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   const clientTls = serverTls('[chat]', config.chat);
   const registry = new SessionRegistry();
   const routes = new RouteStore(redis, id, HeartbeatSweeper.routeTtlMs(heartbeatSec));
-  const peers = new PeerClients({ selfId: id, redis, configured: config.chatServers, credentials, logger });
-  const notifier = new ClusterNotifier({ serverId: id, registry, routes, peers, logger, redis, reportIntervalSec: config.status.reportIntervalSec });
+  const peers = new PeerClients({
+    selfId: id,
+    redis,
+    configured: config.chatServers,
+    credentials,
+    logger,
+    maxQueuedPushes: config.chat.peerOutboxMaxPushes,
+    maxQueuedBytes: config.chat.peerOutboxMaxBytes,
+    maxInFlight: config.chat.peerMaxInFlight,
+  });
+  const notifier = new ClusterNotifier({
+    serverId: id,
+    registry,
+    routes,
+    peers,
+    logger,
+    redis,
+    reportIntervalSec: config.status.reportIntervalSec,
+    maxPending: config.chat.notifyMaxPending,
+    maxPendingBytes: config.chat.notifyMaxPendingBytes,
+  });
   const committer = new MessageCommitter({
     pool: commitPool,
     intervalMs: config.chat.commitIntervalMs,
     maxBatch: config.chat.commitMaxBatch,
     lanes: config.chat.commitLanes,
+    maxPending: config.chat.commitMaxPending,
+    maxPendingBytes: config.chat.commitMaxPendingBytes,
     logger,
     onCommitted: pushCommitted(notifier, logger),
   });
@@ -144,7 +163,8 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     maxFrameBytes: config.chat.maxFrameBytes,
     preLoginMaxFrameBytes: config.chat.preloginMaxFrameBytes,
     loginTimeoutMs: config.chat.loginTimeoutMs,
-    maxBufferedBytes: MAX_BUFFERED_BYTES,
+    maxBufferedBytes: config.chat.maxOutputBytes,
+    pauseReadingAboveBytes: config.chat.outputPauseBytes,
     maxQueuedDuringLogin: 64,
     maxInFlight: 256,
     scheduler,

@@ -23,6 +23,7 @@ export * from './grpc/services';
 export * from './grpc/messages';
 export * from './server-lifecycle';
 export * from './load-reporter';
+export * from './shed-counter';
 export * from './tcp-listener';
 export * from './net/ip-limit-key';
 export * from './net/client-socket';

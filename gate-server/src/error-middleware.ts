@@ -9,6 +9,14 @@ import { ParleyError, toParleyError, type Logger } from '@parley/common';
 /** Codes whose details carry { retryAfterSec }, answered with a Retry-After header too. */
 const RETRY_CODES = new Set(['RATE_LIMITED', 'CODE_COOLDOWN', 'CODE_HOURLY_LIMIT', 'CODE_IP_LIMIT', 'CODE_FAILURE_LIMIT']);
 
+/** The Retry-After seconds of a refusal that says when to come back (OVERLOADED's milliseconds rounded up). */
+function retryAfterSec(perr: ParleyError): number | undefined {
+  const details = perr.details as { retryAfterSec?: unknown; retryAfterMs?: unknown } | undefined;
+  if (perr.code === 'OVERLOADED' && typeof details?.retryAfterMs === 'number') return Math.max(1, Math.ceil(details.retryAfterMs / 1000));
+  if (RETRY_CODES.has(perr.code) && typeof details?.retryAfterSec === 'number') return details.retryAfterSec;
+  return undefined;
+}
+
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     // The router decodes path parameters itself and throws a URIError for `%ZZ`: the client's fault.
@@ -20,8 +28,8 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    const retryAfter = (perr.details as { retryAfterSec?: unknown } | undefined)?.retryAfterSec;
-    if (RETRY_CODES.has(perr.code) && typeof retryAfter === 'number') res.set('Retry-After', String(retryAfter));
+    const retryAfter = retryAfterSec(perr);
+    if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
     res.status(perr.httpStatus).json({ error: perr.toJSON() });
   };
 }

@@ -1,4 +1,4 @@
-import { isLive, parseRecord, RedisKeys, type Logger, type Redis } from '@parley/common';
+import { isLive, parseRecord, RedisKeys, ShedCounter, type Logger, type Redis } from '@parley/common';
 import type { PeerClients } from './peer-clients';
 import { Payload, PushesByServer, type Push } from './push';
 import type { RouteStore } from './route-store';
@@ -16,6 +16,15 @@ export interface ClusterNotifierDeps {
   reportIntervalSec: number;
   /** How long a user's route (the server it is on) is reused without asking Redis again. */
   routeCacheMs?: number;
+  /** Remote recipients waiting for their route lookup at most (chat.notify_max_pending); beyond it pushes are dropped. */
+  maxPending?: number;
+  /** Their bytes at most, as `pushBytes` counts them (chat.notify_max_pending_bytes). */
+  maxPendingBytes?: number;
+}
+
+/** What a push waiting here is charged: its body and 8 bytes per recipient (the uid array). */
+function pushBytes(push: Push): number {
+  return push.payload.json.length + 8 * push.uids.length;
 }
 
 /** Remembered routes beyond this many are forgotten at once (a crude bound; they are cheap to refetch). */
@@ -32,15 +41,27 @@ const ROUTE_CACHE_MAX = 200_000;
  * (its Deliver reply lists the users not connected there) or by a failed call: PeerClients hands
  * those users' share back, their routes are forgotten, looked up again, and their pushes sent once
  * more where they are now.
+ *
+ * Remote pushes wait in one ordered chain while their routes are looked up. The chain is bounded
+ * (maxPending recipients, maxPendingBytes): a push that would pass the bound is dropped for its
+ * remote recipients, counted and logged. Nothing acked is lost by that — the message is stored
+ * before any push, and the recipient finds it by seq sync.
  */
 export class ClusterNotifier implements UserNotifier {
   private tail: Promise<void> = Promise.resolve();
   private pendingRemote = 0;
+  private pendingBytes = 0;
   private readonly routeCache = new Map<number, { server: string; until: number }>();
   private readonly routeCacheMs: number;
+  private readonly maxPending: number;
+  private readonly maxPendingBytes: number;
+  private readonly shed: ShedCounter;
 
   constructor(private readonly deps: ClusterNotifierDeps) {
     this.routeCacheMs = deps.routeCacheMs ?? 3000;
+    this.maxPending = deps.maxPending ?? Infinity;
+    this.maxPendingBytes = deps.maxPendingBytes ?? Infinity;
+    this.shed = new ShedCounter(deps.logger, 'pushes to other servers dropped: notifier queue full (recipients will sync)', 'notify_shed');
   }
 
   push(uid: number, msgId: number, body: object): Promise<void> {
@@ -71,15 +92,35 @@ export class ClusterNotifier implements UserNotifier {
       recipients += away.length;
     }
     if (remote.length === 0) return Promise.resolve();
+    return this.enqueue(remote, recipients, () => this.deliverRemote(remote));
+  }
+
+  /** Chains a routing step behind the others, or drops it (counted) when the chain is at its bound. */
+  private enqueue(pushes: readonly Push[], recipients: number, run: () => Promise<void>): Promise<void> {
+    let bytes = 0;
+    for (const push of pushes) bytes += pushBytes(push);
+    // An empty chain takes any one step, so no bound can refuse everything.
+    const idle = this.pendingRemote === 0;
+    if (!idle && (this.pendingRemote + recipients > this.maxPending || this.pendingBytes + bytes > this.maxPendingBytes)) {
+      this.shed.add(recipients, { waiting: this.pendingRemote, waitingBytes: this.pendingBytes });
+      return Promise.resolve();
+    }
     this.pendingRemote += recipients;
-    const step = this.tail.then(() => this.deliverRemote(remote));
+    this.pendingBytes += bytes;
+    const step = this.tail.then(run);
     // A failed step must not stop the ones queued behind it.
     this.tail = step
       .catch(() => undefined)
       .finally(() => {
         this.pendingRemote -= recipients;
+        this.pendingBytes -= bytes;
       });
     return step;
+  }
+
+  /** Remote recipients dropped so far because the chain was full. */
+  get dropped(): number {
+    return this.shed.total;
   }
 
   async onlineState(uids: readonly number[]): Promise<Map<number, boolean>> {
@@ -183,8 +224,9 @@ export class ClusterNotifier implements UserNotifier {
       for (const uid of push.uids) if (this.routeCache.get(uid)?.server === server) this.routeCache.delete(uid);
     }
     if (!firstTry) return;
-    const step = this.tail.then(() => this.resend(server, pushes));
-    this.tail = step.catch(() => undefined);
+    let recipients = 0;
+    for (const push of pushes) recipients += push.uids.length;
+    void this.enqueue(pushes, recipients, () => this.resend(server, pushes));
   }
 
   private async resend(failedServer: string, pushes: Push[]): Promise<void> {
