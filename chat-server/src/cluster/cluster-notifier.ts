@@ -16,6 +16,8 @@ export interface ClusterNotifierDeps {
   reportIntervalSec: number;
   /** How long a user's route (the server it is on) is reused without asking Redis again. */
   routeCacheMs?: number;
+  /** Which peers are down (peer-liveness.ts): their users count as offline. Default: none is. */
+  liveness?: { isDown(serverId: string): boolean };
 }
 
 /** Remembered routes beyond this many are forgotten at once (a crude bound; they are cheap to refetch). */
@@ -32,6 +34,11 @@ const ROUTE_CACHE_MAX = 200_000;
  * (its Deliver reply lists the users not connected there) or by a failed call: PeerClients hands
  * those users' share back, their routes are forgotten, looked up again, and their pushes sent once
  * more where they are now.
+ *
+ * A route naming a peer that is down (peer-liveness.ts) is stale: its user counts as offline, nothing is
+ * sent there (the user syncs on the next login), and the route is deleted if it still names that peer.
+ * So pushes to the users of a crashed server stop failing as soon as its death is known, rather than
+ * when their routes expire.
  */
 export class ClusterNotifier implements UserNotifier {
   private tail: Promise<void> = Promise.resolve();
@@ -95,15 +102,15 @@ export class ClusterNotifier implements UserNotifier {
     for (const uid of unknown) {
       const route = routes.get(uid);
       // A route naming this server without a local session is stale (or a login in progress); one
-      // naming a server that stopped reporting (it crashed) is stale until its TTL runs out.
-      out.set(uid, route !== undefined && route.server !== this.deps.serverId && !silent.has(route.server));
+      // naming a server that is down or stopped reporting (it crashed) is stale until cleaned or expired.
+      out.set(uid, route !== undefined && route.server !== this.deps.serverId && !silent.has(route.server) && !this.isDown(route.server));
     }
     return out;
   }
 
   /**
-   * Ids of the chat servers the status registry knows but that stopped reporting (the status-server's
-   * liveness rule). A server it has no record of is not counted as dead.
+   * Ids of the chat servers the status registry knows but that are down or stopped reporting (the
+   * status-server's liveness rule). A server it has no record of is not counted as dead.
    */
   private async silentServers(): Promise<Set<string>> {
     const records = await this.deps.redis.hgetall(RedisKeys.chatServers);
@@ -152,17 +159,46 @@ export class ClusterNotifier implements UserNotifier {
         if (route.server !== serverId) this.remember(uid, route.server);
       }
     }
+    const stale = new Map<string, number[]>();
     const byServer = new PushesByServer();
     for (const push of pushes) {
       for (const uid of push.uids) {
         const server = servers.get(uid);
         if (server === undefined) continue;
+        if (this.isDown(server)) {
+          this.staleRoute(stale, uid, server);
+          continue;
+        }
         // The user may have finished logging in here while the lookup ran.
         if (server === serverId) registry.get(uid)?.write(push.payload.frame);
         else byServer.add(server, push.payload, uid);
       }
     }
+    this.cleanStale(stale);
     this.send(byServer, true);
+  }
+
+  private isDown(server: string): boolean {
+    return this.deps.liveness?.isDown(server) ?? false;
+  }
+
+  private staleRoute(stale: Map<string, number[]>, uid: number, server: string): void {
+    this.routeCache.delete(uid);
+    const list = stale.get(server);
+    if (!list) stale.set(server, [uid]);
+    else if (!list.includes(uid)) list.push(uid);
+  }
+
+  /** Deletes routes that still name a down peer (not awaited: the pushes do not wait for it). */
+  private cleanStale(stale: Map<string, number[]>): void {
+    for (const [server, uids] of stale) {
+      this.deps.routes.releaseStale(uids, server).then(
+        (removed) => {
+          if (removed > 0) this.deps.logger.debug({ server, removed }, 'stale routes to a down peer removed');
+        },
+        (err: unknown) => this.deps.logger.warn({ err, server }, 'stale route cleanup failed'),
+      );
+    }
   }
 
   /** Hands each server its pushes; what a peer misses comes back to `missed`. Not awaited: a slow peer holds up no one. */
@@ -198,6 +234,7 @@ export class ClusterNotifier implements UserNotifier {
       logger.warn({ err, users: uids.size }, 'route lookup failed; pushes dropped');
       return;
     }
+    const stale = new Map<string, number[]>();
     const byServer = new PushesByServer();
     for (const push of pushes) {
       for (const uid of push.uids) {
@@ -207,11 +244,17 @@ export class ClusterNotifier implements UserNotifier {
           continue;
         }
         const route = found.get(uid);
-        if (!route || route.server === failedServer || route.server === serverId) continue;
+        if (!route || route.server === serverId) continue;
+        if (this.isDown(route.server)) {
+          this.staleRoute(stale, uid, route.server);
+          continue;
+        }
+        if (route.server === failedServer) continue;
         this.remember(uid, route.server);
         byServer.add(route.server, push.payload, uid);
       }
     }
+    this.cleanStale(stale);
     // Never a third time: what this misses, the users sync.
     this.send(byServer, false);
   }

@@ -28,6 +28,8 @@ export interface PeerClientsOptions {
   maxPushesPerCall?: number;
   /** Request bytes per Deliver call at most (bodies and uids, estimated from above). Default: under 4 MiB. */
   maxBytesPerCall?: number;
+  /** A call to a peer failed as UNAVAILABLE (peer-liveness.ts asks the status-server to probe it). */
+  onUnreachable?: (serverId: string) => void;
 }
 
 interface Peer {
@@ -124,6 +126,7 @@ export class PeerClients {
   /** A failed peer is looked up again next time: it may have restarted elsewhere. */
   private onFailure(serverId: string, peer: Peer, err: unknown): void {
     if (toParleyError(err).code !== 'UNAVAILABLE') return;
+    this.options.onUnreachable?.(serverId);
     if (this.peers.get(serverId) === peer) {
       this.peers.delete(serverId);
       peer.client.close();
