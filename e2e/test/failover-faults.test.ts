@@ -8,11 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { MsgId } from '@parley/protocol';
 import { ChatLoad } from '../src/chat-load';
 import { Cluster } from '../src/cluster';
 import { cutMysql, killChatServer, restartRedis, restartStatusServer, verifyServerDown } from '../src/fault-scenarios';
 import { PrivateRedis } from '../src/private-redis';
 import { TcpProxy } from '../src/tcp-proxy';
+import { befriend, createUser, login, routeOf } from './support/chat-fixtures';
 
 let cluster: Cluster;
 let load: ChatLoad;
@@ -65,6 +67,38 @@ test('kill -9 of a chat server: its clients chat again within seconds, pushes to
   assert.ok(result.markedDownMs <= 1000, `the dead server marked down after ${result.markedDownMs} ms`);
   assert.ok(result.pushFailuresMs <= 3000, `pushes to the dead server failed for ${result.pushFailuresMs} ms`);
   await assertNothingLost();
+});
+
+test('a user of a killed server who does not come back: offline at once, no pushes to the dead server, the route removed', async () => {
+  const [away, friend] = [await createUser(cluster), await createUser(cluster)];
+  const conv = await befriend(cluster, away.uid, friend.uid);
+  const gone = await login(cluster.chatEndpoint('chat1'), away);
+  const watcher = await login(cluster.chatEndpoint('chat2'), friend);
+  const online = async () => (await watcher.request(MsgId.FriendListReq, {})).friends.find((f) => f.uid === away.uid)?.online;
+  assert.equal(await online(), true);
+  // chat2 delivers to chat1 (and remembers the route) before the kill.
+  await watcher.sendMessage({ conversationId: conv }, 'before');
+  const killAt = Date.now();
+  await cluster.stopProcess('chat1', 'SIGKILL');
+  gone.destroy();
+  // Not after 3 silent report intervals, nor when the route's TTL (85 s) runs out: at once.
+  for (const end = Date.now() + 1500; (await online()) !== false; ) {
+    assert.ok(Date.now() < end, 'shown offline within 1.5 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const offlineMs = Date.now() - killAt;
+  const sentAt = Date.now();
+  const ack = await watcher.sendMessage({ conversationId: conv }, 'after');
+  assert.ok(ack.seq > 0, 'the message is stored (the user finds it by sync)');
+  for (const end = Date.now() + 2000; (await routeOf(cluster, away.uid)).server !== undefined; ) {
+    assert.ok(Date.now() < end, 'the stale route removed within 2 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const failed = (cluster.processes.get('chat2')?.logs ?? []).filter((e) => e.msg === 'deliver to peer failed' && e.server === 'chat1' && Date.parse(String(e.time)) >= sentAt);
+  report('stale route', { offlineMs, routeRemovedMs: Date.now() - killAt, failedDeliversAfterDown: failed.length });
+  assert.equal(failed.length, 0, 'nothing was sent to the dead server once it was known down');
+  await watcher.close();
+  await cluster.startProcess('chat', 'chat1');
 });
 
 test('Redis restarted empty: routes come back at once, clients whose token is gone log in again', async () => {
