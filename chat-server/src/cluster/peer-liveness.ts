@@ -37,7 +37,7 @@ export class PeerLiveness {
   private readonly down = new Map<string, number>();
   private readonly suspected = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
-  private refreshing = false;
+  private refreshing: Promise<void> | undefined;
   /** Whether this server is attached to a status-server, which would tell it when a down peer is back. */
   private attached = false;
 
@@ -85,10 +85,19 @@ export class PeerLiveness {
     );
   }
 
-  /** Reads the status registry: down or silent servers are down, live ones up (a server it does not know is left as it is). */
-  async refresh(): Promise<void> {
-    if (this.refreshing || !this.attached) return;
-    this.refreshing = true;
+  /**
+   * Reads the status registry: records marked down are down (unless they answer our own probe), others
+   * up; down peers are probed and up again when they answer. A refresh under way is joined, not repeated.
+   */
+  refresh(): Promise<void> {
+    if (!this.attached) return Promise.resolve();
+    this.refreshing ??= this.readRegistry().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async readRegistry(): Promise<void> {
     try {
       const started = Date.now();
       const records = await this.options.redis.hgetall(RedisKeys.chatServers);
@@ -104,8 +113,6 @@ export class PeerLiveness {
       for (const id of [...this.down.keys()]) if (await this.reachable(id)) this.markUp(id);
     } catch (err) {
       this.options.logger.debug({ err }, 'registry read failed');
-    } finally {
-      this.refreshing = false;
     }
   }
 
