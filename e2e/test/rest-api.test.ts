@@ -1,4 +1,4 @@
-import { RedisKeys } from '@parley/common';
+import { parseRecord, RedisKeys } from '@parley/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -285,6 +285,15 @@ describe('REST API: conversations and messages', () => {
 });
 
 // Last: it kills chat1 for good.
+async function waitForAsync<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  for (const end = Date.now() + timeoutMs; ; ) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('REST API: failover', () => {
   it("tries another chat server once when the user's server is unreachable", async () => {
     const { a, b, conv } = await friends();
@@ -297,7 +306,15 @@ describe('REST API: failover', () => {
     assert.equal((await send(a, conv, 'before', 'via chat1')).seq, 1);
     await cluster.stopProcess('chat1', 'SIGKILL');
     sender.destroy();
-    // The registry still calls chat1 live and a's route still names it: the call fails there and goes to chat2.
+    // The status-server marks chat1 down at once (its attachment stream ended with the process).
+    const record = await waitForAsync(async () => {
+      const r = parseRecord((await cluster.env.redis.hget(RedisKeys.chatServers, 'chat1')) ?? '');
+      return r?.down ? r : undefined;
+    }, 3000, 'chat1 marked down');
+    // A registry that has not heard yet (another status-server's, a lost event) still calls it live, and
+    // a's route still names it: the call fails there and goes to chat2.
+    const { down: _down, ...live } = record;
+    await cluster.env.redis.hset(RedisKeys.chatServers, 'chat1', JSON.stringify({ ...live, lastReportMs: Date.now() }));
     const after = await send(a, conv, 'after', 'via chat2');
     assert.equal(after.seq, 2);
     await waitFor(() => pushes.find((m) => m.seq === 2), 5000, 'push from chat2');
