@@ -35,6 +35,8 @@ export interface PeerClientsOptions {
   maxQueuedBytes?: number;
   /** Deliver calls per peer in flight at once (chat.peer_max_in_flight). Default: no bound. */
   maxInFlight?: number;
+  /** A call to a peer failed as UNAVAILABLE (peer-liveness.ts asks the status-server to probe it). */
+  onUnreachable?: (serverId: string) => void;
 }
 
 interface Peer {
@@ -148,6 +150,7 @@ export class PeerClients {
   /** A failed peer is looked up again next time: it may have restarted elsewhere. */
   private onFailure(serverId: string, peer: Peer, err: unknown): void {
     if (toParleyError(err).code !== 'UNAVAILABLE') return;
+    this.options.onUnreachable?.(serverId);
     if (this.peers.get(serverId) === peer) {
       this.peers.delete(serverId);
       peer.client.close();
