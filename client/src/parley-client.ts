@@ -71,7 +71,7 @@ export class ParleyClient extends DirectoryApi implements ParleyApi {
       fileServer: () => {
         const a = this.lastAnswer;
         if (!a?.fileHost || a.filePort === undefined || !this.saved) return undefined;
-        return { host: a.fileHost, tcpPort: a.filePort, ...(a.fileWsPort === undefined ? {} : { wsPort: a.fileWsPort }), uid: this.saved.uid, token: this.saved.token };
+        return { host: a.fileHost, tcpPort: a.filePort, ...(a.fileWsPort === undefined ? {} : { wsPort: a.fileWsPort }), ...(a.fileTls ? { tls: true } : {}), uid: this.saved.uid, token: this.saved.token };
       },
       emit: (view) => this.emitter.emit('transfer', view),
     });

@@ -1,10 +1,13 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from './logger';
+import { TLS_HANDSHAKE_TIMEOUT_MS, type ServerTls } from './tls/server-tls';
 
 /**
  * A client-facing TCP listener (chat and file servers). It only accepts sockets and hands each one
  * over; stopping it stops new connections while the existing ones carry on until the server closes
  * them. A deep accept queue (the kernel caps it at net.core.somaxconn) queues a login storm.
+ * With `tls` it speaks TLS (node:tls) and hands over each socket once its handshake is done.
  */
 export class TcpListener {
   private readonly server: net.Server;
@@ -12,8 +15,20 @@ export class TcpListener {
   constructor(
     onSocket: (socket: net.Socket) => void,
     private readonly logger: Logger,
+    tlsOptions?: ServerTls,
   ) {
-    this.server = net.createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }, onSocket);
+    const socketOptions = { noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 };
+    if (tlsOptions) {
+      const server = tls.createServer({ ...socketOptions, ...tlsOptions, minVersion: 'TLSv1.2', handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, onSocket);
+      // A failed handshake (a plaintext client, a bad certificate) is the client's problem, not an error of ours.
+      server.on('tlsClientError', (err, socket) => {
+        logger.debug({ err: err.message, remote: socket.remoteAddress }, 'tls handshake failed');
+        socket.destroy();
+      });
+      this.server = server;
+    } else {
+      this.server = net.createServer(socketOptions, onSocket);
+    }
     this.server.on('error', (err) => logger.error({ err }, 'tcp listener error'));
   }
 

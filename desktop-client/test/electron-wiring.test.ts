@@ -151,6 +151,73 @@ describe('single-instance lock', () => {
   });
 });
 
+describe('quitting and a core that cannot start', () => {
+  function start(createCore: () => FakeCore | Promise<FakeCore>, extra: { closeTimeoutMs?: number } = {}) {
+    const fake = createFakeElectron(createIpcPair().ipcMain);
+    const uninstall = installFakeElectron(fake);
+    const errors: string[] = [];
+    const { runDesktopMain } = loadFresh<typeof ElectronMain>(ENTRY);
+    runDesktopMain({ webDir: '/nowhere', preloadPath: '/p.js', createCore, logError: (m) => errors.push(m), ...extra });
+    fake.ready();
+    return { fake, uninstall, errors };
+  }
+  function willQuit(fake: FakeElectron): boolean {
+    let prevented = false;
+    fake.appEvents.emit('will-quit', { preventDefault: () => (prevented = true) });
+    return prevented;
+  }
+
+  it('holds will-quit until the (asynchronously made) core has closed, then quits once', async () => {
+    const core = new FakeCore();
+    let release!: () => void;
+    core.closeGate = new Promise((r) => (release = r));
+    const { fake, uninstall } = start(async () => core);
+    try {
+      await settle();
+      assert.equal(fake.windows.length, 1, 'the window opens once the factory resolved');
+      assert.equal(willQuit(fake), true, 'the first will-quit waits for the core');
+      assert.equal(willQuit(fake), true, 'so does one that comes while it closes');
+      await settle();
+      assert.deepEqual(core.calls.filter((c) => c.method === 'close').length, 1);
+      assert.ok(!fake.log.includes('quit'), 'not before close() resolved');
+      release();
+      await settle();
+      assert.ok(fake.log.includes('quit'));
+      assert.equal(willQuit(fake), false, 'then quitting goes through');
+    } finally {
+      uninstall();
+    }
+  });
+
+  it('a close that hangs delays quitting by closeTimeoutMs at most', async () => {
+    const core = new FakeCore();
+    core.closeGate = new Promise(() => undefined);
+    const { fake, uninstall } = start(() => core, { closeTimeoutMs: 20 });
+    try {
+      await settle();
+      assert.equal(willQuit(fake), true);
+      await new Promise((r) => setTimeout(r, 60));
+      assert.ok(fake.log.includes('quit'));
+    } finally {
+      uninstall();
+    }
+  });
+
+  it('a factory that fails shows its coded sentence (never a stack) and exits', async () => {
+    const { fake, uninstall, errors } = start(() => Promise.reject(Object.assign(new Error('@parley/client/node does not export createParleyClient()'), { code: 'DESKTOP_CORE_MISSING' })));
+    try {
+      await settle();
+      assert.equal(fake.windows.length, 0);
+      assert.ok(fake.log.includes('errorBox Parley could not start'));
+      assert.ok(fake.log.includes('exit 1'));
+      assert.deepEqual(errors, ['the desktop app failed to start']);
+      assert.equal(willQuit(fake), false, 'no core: nothing to wait for');
+    } finally {
+      uninstall();
+    }
+  });
+});
+
 describe('preload entry (with a stand-in electron module)', () => {
   it('exposes window.parley and window.parleyHost, and nothing that reaches IPC directly', async () => {
     const pair = createIpcPair();

@@ -1,4 +1,4 @@
-import { clusterCredentials, createMysqlPool, createRedis, fileInstance, LoadReporter, migrate, parseOriginList, TcpListener, WsListener, type ClientSocket, type RunningServer, type ServerContext } from '@parley/common';
+import { clusterCredentials, createMysqlPool, createRedis, fileInstance, LoadReporter, migrate, parseOriginList, serverTls, TcpListener, WsListener, type ClientSocket, type RunningServer, type ServerContext } from '@parley/common';
 import { BufferPool, fileFrameLimit, MsgId } from '@parley/protocol';
 import { DownloadService } from './download/download-service';
 import { ConnectionRegistry } from './session/connection-registry';
@@ -37,6 +37,7 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
   const instance = fileInstance(config, id);
   const cfg = config.file;
   await migrate(config.mysql, { logger });
+  const clientTls = serverTls('[file]', cfg);
   const blobs = new BlobStore(cfg.storageDir);
   await blobs.prepare();
 
@@ -77,8 +78,8 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
     }
     registry.add(new FileConnection(socket, connectionOptions));
   };
-  const listener = new TcpListener(accept, logger);
-  const wsListener = instance.wsPort >= 0 ? new WsListener(accept, { maxFrameBytes: connectionOptions.maxFrameBytes, allowedOrigins: parseOriginList(cfg.wsAllowedOrigins) }, logger) : undefined;
+  const listener = new TcpListener(accept, logger, clientTls);
+  const wsListener = instance.wsPort >= 0 ? new WsListener(accept, { maxFrameBytes: connectionOptions.maxFrameBytes, allowedOrigins: parseOriginList(cfg.wsAllowedOrigins), tls: clientTls }, logger) : undefined;
   let tcpPort: number;
   let wsPort = 0;
   try {

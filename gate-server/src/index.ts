@@ -4,8 +4,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { availableParallelism } from 'node:os';
-import { createMysqlPool, createRedis, type RunningServer, type ServerContext } from '@parley/common';
+import { createMysqlPool, createRedis, serverTls, TLS_HANDSHAKE_TIMEOUT_MS, type RunningServer, type ServerContext } from '@parley/common';
 import { createApp } from './app';
 import { Backends } from './backends';
 import { ChatApi } from './chat-api';
@@ -39,6 +40,7 @@ const IDLE_SWEEP_MS = 50;
 
 export async function startGateServer(ctx: ServerContext): Promise<RunningServer> {
   const { config, logger } = ctx;
+  const tls = serverTls('[gate]', config.gate);
   const pool = createMysqlPool(config.mysql);
   const redis = createRedis(config.redis, logger);
   const backends = new Backends(config, redis);
@@ -51,7 +53,8 @@ export async function startGateServer(ctx: ServerContext): Promise<RunningServer
   const deps: GateDeps = { config, logger, pool, redis, users: new UserRepository(pool), hasher, limiter: new RateLimiter(redis), loginFailures, backends, chatApi, inFlight };
   const webRoot = webAppRoot(config);
   if (webRoot === undefined) logger.warn('the web app is not built (npm run build) or gate.web_root has no index.html: / answers 404');
-  const server = createServer(createApp(deps, webRoot));
+  const app = createApp(deps, webRoot);
+  const server = tls ? createHttpsServer({ ...tls, minVersion: 'TLSv1.2', handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, app) : createServer(app);
   // Slow-loris guards: a request has 15 s for its headers and 30 s in total.
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
@@ -62,6 +65,7 @@ export async function startGateServer(ctx: ServerContext): Promise<RunningServer
     chatApi.close();
     await Promise.allSettled([pool.end(), redis.quit().catch(() => redis.disconnect())]);
   };
+  const origin = (port: number) => `${tls ? 'https' : 'http'}://${config.gate.host === '0.0.0.0' ? '127.0.0.1' : config.gate.host}:${port}`;
   let port: number;
   try {
     await hasher.warmUp();
@@ -78,7 +82,7 @@ export async function startGateServer(ctx: ServerContext): Promise<RunningServer
     throw err;
   }
   return {
-    ready: { host: config.gate.host, port, url: `http://${config.gate.host === '0.0.0.0' ? '127.0.0.1' : config.gate.host}:${port}/api`, ...(webRoot ? { web: `http://${config.gate.host === '0.0.0.0' ? '127.0.0.1' : config.gate.host}:${port}/` } : {}) },
+    ready: { host: config.gate.host, port, url: `${origin(port)}/api`, ...(webRoot ? { web: `${origin(port)}/` } : {}) },
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // A keep-alive connection whose request finishes during the stop turns idle: close it then too.

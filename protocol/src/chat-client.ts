@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { parseBody } from './frame-body';
 import type { Frame } from './frame-body';
 import { decodeServerMessage } from './message-codec';
@@ -59,6 +60,8 @@ export interface ChatClientOptions {
   validateIncoming?: boolean;
   /** After login, send Ping every heartbeatSec the server asked for. */
   heartbeat?: boolean;
+  /** Speak TLS to a chat server that serves it (`[chat] tls_cert_file`): CA, server name… */
+  tls?: tls.ConnectionOptions;
 }
 
 export interface RequestOptions {
@@ -94,6 +97,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  */
 export class ChatClient extends EventEmitter<ChatClientEvents> {
   private socket: net.Socket | undefined;
+  private readonly tlsOptions: tls.ConnectionOptions | undefined;
   private decoder: TlvDecoder;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly pongWaiters = new Set<PongWaiter>();
@@ -115,6 +119,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.validateIncoming = options.validateIncoming ?? true;
     this.autoHeartbeat = options.heartbeat ?? true;
+    this.tlsOptions = options.tls;
     this.decoder = new TlvDecoder({ maxBodyBytes: this.maxFrameBytes });
   }
 
@@ -131,7 +136,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       return Promise.reject(new Error('ChatClient is already connected or connecting'));
     }
     this.decoder = new TlvDecoder({ maxBodyBytes: this.maxFrameBytes });
-    const socket = net.connect({ host, port });
+    const socket = this.tlsOptions ? tls.connect({ host, port, ...this.tlsOptions }) : net.connect({ host, port });
     this.socket = socket;
     socket.setNoDelay(true);
     this.setStatus('connecting');
@@ -139,7 +144,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return new Promise<void>((resolve, reject) => {
       let connected = false;
       let lastError: Error | undefined;
-      socket.once('connect', () => {
+      socket.once(this.tlsOptions ? 'secureConnect' : 'connect', () => {
         connected = true;
         this.setStatus('connected');
         resolve();

@@ -18,13 +18,13 @@ async function openStore(): Promise<LocalStore> {
 
 // ─── THE ONE PLACE THE WEB BUILD CONSTRUCTS THE CLIENT CORE ───────────────────────────────────────────
 // The gate serves this page, so the gate is this page's origin; chat and file servers are reached over
-// WebSocket at the ports the gate's login answer names (wss: when the page is https).
+// WebSocket at the ports the gate's login answer names (wss: when it says they speak TLS).
 async function createCore(): Promise<ParleyApi> {
   return new ParleyClient({
     gateUrl: window.location.origin,
     store: await openStore(),
     // The DOM's handler types name DOM events; the core's WebSocketLike describes only what it reads.
-    transport: webSocketTransports(WebSocket as unknown as WebSocketConstructor, window.location.protocol === 'https:'),
+    transport: webSocketTransports(WebSocket as unknown as WebSocketConstructor),
   });
 }
 // ──────────────────────────────────────────────────────────────────────────────────────────────────────

@@ -14,6 +14,9 @@ export interface LoginAnswer {
   filePort?: number;
   fileWsPort?: number;
   fileServerId?: string;
+  /** The chat / file servers serve TLS (and wss://): connect with it (docs/security.md, "TLS for clients"). */
+  tls?: boolean;
+  fileTls?: boolean;
 }
 
 export interface RegisterAnswer {

@@ -43,7 +43,8 @@ export class JsonFileStore extends MemoryStore implements LocalStore {
     this.writing = this.writing.then(async () => {
       this.queued = false;
       const snapshot = JSON.stringify(this.snapshot());
-      await mkdir(dirname(this.path), { recursive: true });
+      // The file holds a login token: a directory made here is the user's alone (0700), like the file (0600).
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
       const tmp = `${this.path}.tmp`;
       await writeFile(tmp, snapshot, { mode: 0o600 });
       await rename(tmp, this.path);

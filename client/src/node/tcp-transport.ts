@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { ConnectionClosedError, DEFAULT_CLIENT_MAX_FRAME_BYTES, TlvDecoder, type Frame } from '@parley/protocol/codec';
 import type { FrameTransport, ServerAddress } from '../transport/frame-transport';
 
@@ -13,6 +14,8 @@ export class TcpTransport implements FrameTransport {
   constructor(
     private readonly address: ServerAddress,
     maxFrameBytes = DEFAULT_CLIENT_MAX_FRAME_BYTES,
+    /** Extra TLS options (a private CA) for servers that serve TLS; the certificate is always verified. */
+    private readonly tlsOptions: tls.ConnectionOptions = {},
   ) {
     this.decoder = new TlvDecoder({ maxBodyBytes: maxFrameBytes });
   }
@@ -23,10 +26,12 @@ export class TcpTransport implements FrameTransport {
     return new Promise((resolve, reject) => {
       let connected = false;
       let lastError: Error | undefined;
-      const socket = net.connect({ host, port: tcpPort });
+      const secure = this.address.tls === true;
+      // The host name is checked against the certificate (node does so whenever servername or host is a name).
+      const socket = secure ? tls.connect({ ...this.tlsOptions, host, port: tcpPort, ...(net.isIP(host) ? {} : { servername: host }) }) : net.connect({ host, port: tcpPort });
       this.socket = socket;
       socket.setNoDelay(true);
-      socket.once('connect', () => {
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
         connected = true;
         resolve();
       });
@@ -82,7 +87,12 @@ export class TcpTransport implements FrameTransport {
   }
 }
 
-/** The TransportFactory for Node: TCP to the server's tcpPort. */
+/** The TransportFactory for Node: TCP (TLS when the server serves it) to the server's tcpPort. */
 export function tcpTransport(address: ServerAddress): TcpTransport {
   return new TcpTransport(address);
+}
+
+/** A TransportFactory that trusts `ca` (a private CA's PEM) for servers that serve TLS, besides the system CAs' defaults. */
+export function tcpTransportWithCa(ca: string | Buffer): (address: ServerAddress) => TcpTransport {
+  return (address) => new TcpTransport(address, DEFAULT_CLIENT_MAX_FRAME_BYTES, { ca });
 }

@@ -109,7 +109,7 @@ export class Session {
     const closedPromise = new Promise<void>((resolve) => {
       closed = resolve;
     });
-    const transport = this.deps.transport({ host: answer.host, tcpPort: answer.tcpPort, ...(answer.wsPort === undefined ? {} : { wsPort: answer.wsPort }) });
+    const transport = this.deps.transport({ host: answer.host, tcpPort: answer.tcpPort, ...(answer.wsPort === undefined ? {} : { wsPort: answer.wsPort }), ...(answer.tls ? { tls: true } : {}) });
     const connection = new ChatConnection(
       transport,
       {

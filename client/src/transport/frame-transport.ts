@@ -6,6 +6,8 @@ export interface ServerAddress {
   tcpPort: number;
   /** The server's WebSocket port, when it has one (gate answer `wsPort`). */
   wsPort?: number;
+  /** Speak TLS (wss:// on the WebSocket port): the gate's answer says `tls` / `fileTls`. */
+  tls?: boolean;
 }
 
 /**

@@ -44,8 +44,8 @@ export class WebSocketTransport implements FrameTransport {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_CLIENT_MAX_FRAME_BYTES;
   }
 
-  /** ws://host:wsPort/ for a server address; undefined when the server has no WebSocket port. */
-  static urlFor(address: ServerAddress, secure = false): string | undefined {
+  /** ws://host:wsPort/ (wss:// when the server serves TLS) for a server address; undefined when it has no WebSocket port. */
+  static urlFor(address: ServerAddress, secure = address.tls === true): string | undefined {
     if (address.wsPort === undefined) return undefined;
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
     return `${secure ? 'wss' : 'ws'}://${host}:${address.wsPort}/`;
@@ -118,12 +118,13 @@ export class WebSocketTransport implements FrameTransport {
 }
 
 /**
- * The browser's TransportFactory: WebSocket to the port the gate named (`wss:` when the page is https).
- * A server the gate names without a WebSocket port cannot be reached from a page: NO_WEBSOCKET.
+ * The browser's TransportFactory: WebSocket to the port the gate named, wss:// when the gate's answer
+ * says the server speaks TLS (`secure` overrides it). A server the gate names without a WebSocket port
+ * cannot be reached from a page: NO_WEBSOCKET.
  */
-export function webSocketTransports(WebSocketImpl: WebSocketConstructor, secure = false, options: WebSocketTransportOptions = {}): TransportFactory {
+export function webSocketTransports(WebSocketImpl: WebSocketConstructor, secure?: boolean, options: WebSocketTransportOptions = {}): TransportFactory {
   return (address) => {
-    const url = WebSocketTransport.urlFor(address, secure);
+    const url = WebSocketTransport.urlFor(address, secure ?? address.tls === true);
     if (url === undefined) throw new ClientError('NO_WEBSOCKET', `${address.host} has no WebSocket port`);
     return new WebSocketTransport(WebSocketImpl, url, options);
   };

@@ -1,8 +1,10 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 import { FRAME_HEADER_BYTES } from '@parley/protocol';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../logger';
+import { TLS_HANDSHAKE_TIMEOUT_MS, type ServerTls } from '../tls/server-tls';
 import { WsSocket } from './ws-socket';
 
 export interface WsListenerOptions {
@@ -14,6 +16,8 @@ export interface WsListenerOptions {
    * is an operator's choice, not a CSRF defence. A request without an Origin header (not a browser) is let in.
    */
   allowedOrigins: readonly string[];
+  /** Serve wss:// with this key pair; undefined = ws:// (or TLS terminated in front). */
+  tls?: ServerTls | undefined;
 }
 
 /** Time for a client to complete the HTTP upgrade request; a socket that never finishes it is dropped. */
@@ -41,10 +45,13 @@ export class WsListener {
     // output with pongs that no write-side check sees. The heartbeat is the protocol's Ping frame.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: FRAME_HEADER_BYTES + options.maxFrameBytes, perMessageDeflate: false, clientTracking: false, autoPong: false });
     // Checked every second (Node's default is 30 s), so a socket that never completes its upgrade goes promptly.
-    this.server = http.createServer({ connectionsCheckingInterval: 1000 }, (_req, res) => {
+    const refuse: http.RequestListener = (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain', connection: 'close', upgrade: 'websocket' });
       res.end('This port speaks WebSocket only\n');
-    });
+    };
+    this.server = options.tls
+      ? https.createServer({ connectionsCheckingInterval: 1000, ...options.tls, minVersion: 'TLSv1.2', handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, refuse)
+      : http.createServer({ connectionsCheckingInterval: 1000 }, refuse);
     this.server.headersTimeout = HANDSHAKE_TIMEOUT_MS;
     this.server.requestTimeout = HANDSHAKE_TIMEOUT_MS;
     this.server.on('error', (err) => logger.error({ err }, 'ws listener error'));

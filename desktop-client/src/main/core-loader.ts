@@ -1,7 +1,7 @@
 /**
- * Finds the client core's factory. The core package (@parley/client) is written alongside this app;
- * the desktop app needs one export from it, `createParleyClient({ gateUrl, dataDir, transport: 'tcp' })`
- * returning a ParleyApi. Checked at start-up so a build without it fails with a clear, coded error.
+ * Finds the client core's factory: `createParleyClient({ gateUrl, dataDir, transport: 'tcp' })` from
+ * the core's Node entry (@parley/client/node), resolving to a ParleyClient. index.ts also checks its
+ * type at compile time; this run-time check turns a bundle built without it into a clear, coded error.
  */
 import { BridgeError } from '../shared/bridge-errors';
 import type { DesktopCore } from './desktop-core';
@@ -13,14 +13,15 @@ export interface CoreFactoryOptions {
   transport: 'tcp';
 }
 
-export type CoreFactory = (options: CoreFactoryOptions) => DesktopCore;
+/** The real factory is asynchronous (it opens the store file); a synchronous one is accepted too. */
+export type CoreFactory = (options: CoreFactoryOptions) => DesktopCore | Promise<DesktopCore>;
 
 export const CORE_FACTORY_EXPORT = 'createParleyClient';
 
 export function coreFactoryFrom(module: unknown): CoreFactory {
   const factory = typeof module === 'object' && module !== null ? (module as Record<string, unknown>)[CORE_FACTORY_EXPORT] : undefined;
   if (typeof factory !== 'function') {
-    throw new BridgeError('DESKTOP_CORE_MISSING', `@parley/client does not export ${CORE_FACTORY_EXPORT}(); the desktop app cannot start without the client core.`);
+    throw new BridgeError('DESKTOP_CORE_MISSING', `@parley/client/node does not export ${CORE_FACTORY_EXPORT}(); the desktop app cannot start without the client core.`);
   }
   return factory as CoreFactory;
 }

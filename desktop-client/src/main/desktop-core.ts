@@ -9,4 +9,6 @@ import type { ParleyApi, UploadSource } from '@parley/client';
 export type DesktopCore = Omit<ParleyApi, 'sendText' | 'sendFile'> & {
   sendText(conversationId: number, text: string, clientMsgId?: string): string;
   sendFile(conversationId: number, source: UploadSource, transferId?: string): string;
+  /** Stops the session and keeps the local store (ParleyClient.close); called when the app quits. */
+  close?(): Promise<void>;
 };

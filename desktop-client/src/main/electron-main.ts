@@ -21,8 +21,10 @@ export interface DesktopMainOptions {
   webDir: string;
   /** The bundled preload script. */
   preloadPath: string;
-  /** Made once the app is ready (it may need app paths). */
-  createCore(): DesktopCore;
+  /** Made once the app is ready (it may need app paths); the real factory opens its store first. */
+  createCore(): DesktopCore | Promise<DesktopCore>;
+  /** How long quitting waits for the core to close (stop the session, write the store). Default 5 s. */
+  closeTimeoutMs?: number;
   logError(message: string, err?: unknown): void;
 }
 
@@ -59,6 +61,9 @@ export function runDesktopMain(options: DesktopMainOptions): void {
     return;
   }
   let window: BrowserWindow | undefined;
+  let core: DesktopCore | undefined;
+  let closing: Promise<void> | undefined;
+  let coreClosed = false;
 
   const focusWindow = () => {
     if (!window || window.isDestroyed()) return;
@@ -69,7 +74,25 @@ export function runDesktopMain(options: DesktopMainOptions): void {
   app.on('second-instance', focusWindow);
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, options.logError));
 
-  app.whenReady().then(() => {
+  // Quitting waits for the core: its session stops cleanly and its store (the outbox above all) is on
+  // disk before the process ends. will-quit is held once, then let through; a hung close cannot keep
+  // the app alive past closeTimeoutMs.
+  app.on('will-quit', (event) => {
+    if (coreClosed || !core?.close) return;
+    event.preventDefault();
+    if (closing) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.closeTimeoutMs ?? 5000)));
+    closing = Promise.race([core.close(), timeout])
+      .catch((err: unknown) => options.logError('the client core did not close cleanly', err))
+      .finally(() => {
+        clearTimeout(timer);
+        coreClosed = true;
+        app.quit();
+      });
+  });
+
+  app.whenReady().then(async () => {
     const ses = session.defaultSession;
     ses.setPermissionRequestHandler((_contents, permission, callback, details) => callback(permissionAllowed(permission, details.requestingUrl)));
     ses.setPermissionCheckHandler((_contents, permission, requestingOrigin) => permissionAllowed(permission, requestingOrigin));
@@ -83,12 +106,13 @@ export function runDesktopMain(options: DesktopMainOptions): void {
       }
     });
 
-    const core = options.createCore();
+    const made = await options.createCore();
+    core = made;
     const uploads = createUploadBridge();
-    const events = createEventForwarder(core, (channel, envelope) => {
+    const events = createEventForwarder(made, (channel, envelope) => {
       if (window && !window.isDestroyed()) window.webContents.send(channel, envelope);
     });
-    createIpcRouter(core, ipcMain, { events, uploads, logError: (method, err) => options.logError(`bridge call ${method} failed`, err) });
+    createIpcRouter(made, ipcMain, { events, uploads, logError: (method, err) => options.logError(`bridge call ${method} failed`, err) });
 
     const createWindow = () => {
       const win = new BrowserWindow(windowOptions(options.preloadPath));
@@ -100,7 +124,7 @@ export function runDesktopMain(options: DesktopMainOptions): void {
       // Reads in flight belong to the page that asked; a reload or close ends them.
       win.webContents.on('did-navigate', () => uploads.dropSender(contentsId));
       win.webContents.on('destroyed', () => uploads.dropSender(contentsId));
-      const stopAttention = createAttentionController(core, {
+      const stopAttention = createAttentionController(made, {
         isFocused: () => !win.isDestroyed() && win.isFocused(),
         setTitle: (title) => {
           if (!win.isDestroyed()) win.setTitle(title);

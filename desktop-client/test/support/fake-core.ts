@@ -217,6 +217,12 @@ export class FakeCore implements DesktopCore {
   resumeTransfer(transferId: string) {
     this.record('resumeTransfer', [transferId]);
   }
+  /** Resolves when `closeGate` does (a hung close when it never does). */
+  closeGate: Promise<void> = Promise.resolve();
+  async close() {
+    this.record('close', []);
+    await this.closeGate;
+  }
   cancelTransfer(transferId: string) {
     this.record('cancelTransfer', [transferId]);
   }

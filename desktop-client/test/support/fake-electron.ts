@@ -40,6 +40,8 @@ export interface FakeElectron {
   permissionRequest?: (wc: unknown, permission: string, callback: (granted: boolean) => void, details: { requestingUrl: string }) => void;
   permissionCheck?: (wc: unknown, permission: string, origin: string) => boolean;
   exposed: Map<string, unknown>;
+  /** What app.getPath(name) answers (userData: where the core keeps its store). */
+  paths: Record<string, string>;
   module: Record<string, unknown>;
 }
 
@@ -67,6 +69,7 @@ export function createFakeElectron(ipcMain: IpcMainLike, ipcRenderer?: IpcRender
     privileged: [],
     protocolHandlers: new Map(),
     exposed: new Map(),
+    paths: {},
     module: {},
   };
 
@@ -111,7 +114,7 @@ export function createFakeElectron(ipcMain: IpcMainLike, ipcRenderer?: IpcRender
     quit: () => void fake.log.push('quit'),
     exit: (code: number) => void fake.log.push(`exit ${code}`),
     setBadgeCount: (n: number) => (fake.badge.push(n), true),
-    getPath: () => '/tmp/parley-test',
+    getPath: (name: string) => fake.paths[name] ?? '/tmp/parley-test',
   };
 
   fake.module = {

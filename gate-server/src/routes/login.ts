@@ -25,5 +25,7 @@ export async function loginAnswer(deps: GateDeps, uid: number): Promise<Record<s
   const f = chat.fileServer;
   const file = f ? { fileHost: f.host, filePort: f.tcpPort, ...(f.wsPort > 0 ? { fileWsPort: f.wsPort } : {}), fileServerId: f.id } : {};
   const ws = chat.wsPort > 0 ? { wsPort: chat.wsPort } : {};
-  return { uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, ...ws, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId, ...file };
+  // Clients must speak TLS (and wss://) to servers that serve it: say so rather than let them guess.
+  const tls = { ...(deps.config.chat.tlsCertFile ? { tls: true } : {}), ...(f && deps.config.file.tlsCertFile ? { fileTls: true } : {}) };
+  return { uid, token: chat.token, host: chat.host, tcpPort: chat.tcpPort, ...ws, tokenTtlSec: chat.tokenTtlSec, serverId: chat.serverId, ...file, ...tls };
 }
