@@ -124,6 +124,9 @@ async function main(): Promise<void> {
       const plainUp = await plainUpload(ctx, big);
       removeQuietly(join(tmp, 'plain-sink.bin'));
       await settle();
+      const plainUpHashed = await plainUpload(ctx, big, true);
+      removeQuietly(join(tmp, 'plain-sink.bin'));
+      await settle();
       const hashed = await parleyUpload(ctx, owner, big);
       await forget(cluster, hashed.fileId, sha256);
       await settle();
@@ -133,9 +136,12 @@ async function main(): Promise<void> {
       const plainDown = await plainDownload(ctx, size, join(tmp, 'plain-down.bin'));
       removeQuietly(join(tmp, 'plain-down.bin'));
       await settle();
+      const plainDownHashed = await plainDownload(ctx, size, join(tmp, 'plain-down.bin'), true);
+      removeQuietly(join(tmp, 'plain-down.bin'));
+      await settle();
       const down = await parleyDownload(ctx, owner, known.fileId, size, join(tmp, 'down.bin'));
       await forget(cluster, known.fileId, sha256);
-      report.rounds.push({ plainUpload: plainUp, uploadWithClientHash: strip(hashed), uploadShaKnown: strip(known), plainDownload: plainDown, download: down });
+      report.rounds.push({ plainUpload: plainUp, plainUploadHashed: plainUpHashed, uploadWithClientHash: strip(hashed), uploadShaKnown: strip(known), plainDownload: plainDown, plainDownloadHashed: plainDownHashed, download: down });
     }
     removeQuietly(big);
 
@@ -200,11 +206,18 @@ function verdicts(r: FileBenchReport): void {
   const up = perRound('uploadShaKnown', 'plainUpload');
   const upHashed = perRound('uploadWithClientHash', 'plainUpload');
   const down = perRound('download', 'plainDownload');
-  r.ratios = { upload: median(up), uploadWithClientHash: median(upHashed), download: median(down) };
+  // The issue's "0.8 × the plain copy with hashing included" read both ways: against a copy that does
+  // not hash (ours pays for sha256 on one core the copy does not), and against a copy whose receiver
+  // hashes too (the same work minus the protocol).
+  const upVsHashed = perRound('uploadShaKnown', 'plainUploadHashed');
+  const downVsHashed = perRound('download', 'plainDownloadHashed');
+  r.ratios = { upload: median(up), uploadWithClientHash: median(upHashed), download: median(down), uploadVsHashedCopy: median(upVsHashed), downloadVsHashedCopy: median(downVsHashed) };
   const mibs = (k: Key) => r.rounds.map((x) => x[k].mibPerSec).join(' / ');
   r.verdicts.push(`${mark(median(up) >= 0.8)} upload ÷ plain copy per round: ${up.join(', ')} (median ${median(up)}; MiB/s ours ${mibs('uploadShaKnown')}, plain ${mibs('plainUpload')}; server hashing and fsync included; target ≥ 0.8)`);
   r.verdicts.push(`${mark(median(upHashed) >= 0.8)} upload including the client's sha256 pass before it, per round: ${upHashed.join(', ')} (median ${median(upHashed)}; MiB/s ${mibs('uploadWithClientHash')})`);
   r.verdicts.push(`${mark(median(down) >= 0.8)} download ÷ plain copy per round: ${down.join(', ')} (median ${median(down)}; MiB/s ours ${mibs('download')}, plain ${mibs('plainDownload')}; client hashing and fsync included; target ≥ 0.8)`);
+  r.verdicts.push(`${mark(median(upVsHashed) >= 0.8)} upload ÷ plain copy whose receiver hashes too, per round: ${upVsHashed.join(', ')} (median ${median(upVsHashed)}; MiB/s plain+sha256 ${mibs('plainUploadHashed')}; target ≥ 0.8)`);
+  r.verdicts.push(`${mark(median(downVsHashed) >= 0.8)} download ÷ plain copy whose receiver hashes too, per round: ${downVsHashed.join(', ')} (median ${median(downVsHashed)}; MiB/s plain+sha256 ${mibs('plainDownloadHashed')}; target ≥ 0.8)`);
   const rss = Math.max(...r.rounds.flatMap((x) => [x.uploadWithClientHash.rssGrowthMib ?? 0, x.uploadShaKnown.rssGrowthMib ?? 0, x.download.rssGrowthMib ?? 0]));
   r.verdicts.push(`${mark(rss <= 64)} file-server RSS growth during a ${r.sizeMib} MiB transfer: ${rss} MiB at most (target ≤ 64 MiB)`);
   if (r.concurrent) {

@@ -3,9 +3,12 @@ import type { ConcurrentResult, RunResult } from './file-runs';
 
 export interface FileRound {
   plainUpload: RunResult;
+  /** The yardstick with the receiver hashing too (the same work as Parley's end, minus the protocol). */
+  plainUploadHashed: RunResult;
   uploadWithClientHash: RunResult;
   uploadShaKnown: RunResult;
   plainDownload: RunResult;
+  plainDownloadHashed: RunResult;
   download: RunResult;
 }
 
@@ -16,16 +19,18 @@ export interface FileBenchReport {
   sizeMib: number;
   rounds: FileRound[];
   concurrent?: ConcurrentResult;
-  ratios?: { upload: number; uploadWithClientHash: number; download: number };
+  ratios?: { upload: number; uploadWithClientHash: number; download: number; uploadVsHashedCopy: number; downloadVsHashedCopy: number };
   verdicts: string[];
   totalSec: number;
 }
 
 const LABELS: [keyof FileRound, string][] = [
   ['plainUpload', 'plain socket → file + fdatasync (yardstick)'],
+  ['plainUploadHashed', 'plain socket → file + fdatasync, receiver sha256 (yardstick with hashing)'],
   ['uploadShaKnown', 'Parley upload, sha256 known (server hashes, checkpoints, verifies)'],
   ['uploadWithClientHash', 'Parley upload incl. the client hashing the file first'],
   ['plainDownload', 'plain file → socket → file + fdatasync (yardstick)'],
+  ['plainDownloadHashed', 'plain file → socket → file + fdatasync, receiver sha256 (yardstick with hashing)'],
   ['download', 'Parley download (client hashes, fdatasyncs, renames)'],
 ];
 

@@ -3,6 +3,7 @@
  * downloads (FileTransfers against a file-server process), each timed with the file server's RSS
  * sampled meanwhile, and the concurrent-uploads scenario.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import net from 'node:net';
@@ -55,19 +56,19 @@ async function measure(ctx: RunContext, bytes: number, sampleRss: boolean, work:
   return result;
 }
 
-function header(mode: 'U' | 'D', length: number): Buffer {
+function header(mode: 'U' | 'H' | 'D', length: number): Buffer {
   const h = Buffer.alloc(9);
   h.write(mode, 0, 'latin1');
   h.writeBigUInt64BE(BigInt(length), 1);
   return h;
 }
 
-/** The source file over a plain socket into the yardstick's sink file, fdatasync'd there. */
-export function plainUpload(ctx: RunContext, path: string): Promise<RunResult> {
+/** The source file over a plain socket into the yardstick's sink file, fdatasync'd there (`hashed`: the receiver also sha256es it). */
+export function plainUpload(ctx: RunContext, path: string, hashed = false): Promise<RunResult> {
   const size = statSync(path).size;
   return measure(ctx, size, false, () => new Promise<void>((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port: ctx.plainPort }, () => {
-      socket.write(header('U', size));
+      socket.write(header(hashed ? 'H' : 'U', size));
       createReadStream(path, { highWaterMark: 256 * 1024 }).pipe(socket, { end: false });
     });
     socket.setNoDelay(true);
@@ -76,13 +77,16 @@ export function plainUpload(ctx: RunContext, path: string): Promise<RunResult> {
   }));
 }
 
-/** The yardstick's source file over a plain socket into `dest`, fdatasync'd. */
-export function plainDownload(ctx: RunContext, size: number, dest: string): Promise<RunResult> {
+/** The yardstick's source file over a plain socket into `dest`, fdatasync'd (`hashed`: the receiver also sha256es it, as Parley's client does). */
+export function plainDownload(ctx: RunContext, size: number, dest: string, hashed = false): Promise<RunResult> {
   return measure(ctx, size, false, () => new Promise<void>((resolve, reject) => {
     const out = createWriteStream(dest, { highWaterMark: 256 * 1024 });
+    const hash = hashed ? createHash('sha256') : undefined;
     const socket = net.connect({ host: '127.0.0.1', port: ctx.plainPort }, () => socket.write(header('D', size)));
+    if (hash) socket.on('data', (chunk: Buffer) => hash.update(chunk));
     socket.pipe(out);
     out.once('finish', () => {
+      hash?.digest();
       void open(dest, 'r+').then(async (h) => {
         await h.datasync();
         await h.close();

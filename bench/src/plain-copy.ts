@@ -1,13 +1,16 @@
 /**
- * The yardstick of the file benchmark: the same bytes over a plain TCP socket, no protocol, no
- * hashing. Run as its own process (pinned like the file server):
+ * The yardstick of the file benchmark: the same bytes over a plain TCP socket, no protocol, and
+ * either no hashing or (mode H) the receiver hashing what it writes, as Parley's file server does.
+ * Run as its own process (pinned like the file server):
  * `node plain-copy.js <sink path> <source path>`; prints `{"port":N}` once listening.
  *
  * A connection starts with a 9-byte header: 'U' or 'D' and a uint64 BE length.
  * - U (upload): the next `length` bytes are written to the sink file (a write stream), fdatasync'd,
  *   then one byte 'K' answers and the socket closes — like a file server storing an upload durably.
+ * - H (upload, hashed): as U, and every byte also goes through sha256 before the answer.
  * - D (download): the source file is piped to the socket and the socket ends.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import net from 'node:net';
@@ -32,16 +35,19 @@ function serve(socket: net.Socket): void {
       createReadStream(sourcePath as string, { highWaterMark: 256 * 1024 }).pipe(socket);
       return;
     }
-    void receive(socket, length, rest);
+    void receive(socket, length, rest, mode === 'H');
   };
   socket.on('data', onHeader);
   socket.on('error', () => undefined);
 }
 
-async function receive(socket: net.Socket, length: number, first: Buffer): Promise<void> {
+async function receive(socket: net.Socket, length: number, first: Buffer, hashed: boolean): Promise<void> {
   const out = createWriteStream(sinkPath as string, { highWaterMark: 256 * 1024 });
+  const hash = hashed ? createHash('sha256') : undefined;
   let received = first.length;
   if (first.length > 0) out.write(first);
+  hash?.update(first);
+  if (hash) socket.on('data', (chunk: Buffer) => hash.update(chunk));
   socket.pipe(out, { end: false });
   await new Promise<void>((resolve) => {
     const check = (chunk: Buffer) => {
@@ -57,6 +63,7 @@ async function receive(socket: net.Socket, length: number, first: Buffer): Promi
   const handle = await open(sinkPath as string, 'r+');
   await handle.datasync();
   await handle.close();
+  hash?.digest();
   socket.end('K');
 }
 

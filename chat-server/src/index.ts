@@ -35,6 +35,8 @@ import { MessageCommitter } from './messaging/message-committer';
 import { MessageService, pushCommitted } from './messaging/message-service';
 import { addPeerService } from './cluster/peer-service';
 import { PeerClients } from './cluster/peer-clients';
+import { PeerLiveness } from './cluster/peer-liveness';
+import { RouteGuard } from './cluster/route-guard';
 import { RequestRouter } from './session/request-router';
 import { RouteStore } from './cluster/route-store';
 import { SessionRegistry } from './session/session-registry';
@@ -46,8 +48,6 @@ export type { UserNotifier } from './cluster/user-notifier';
 export { MessageCommitter, type SendCommand, type SendResult } from './messaging/message-committer';
 export { RouteStore, type Route } from './cluster/route-store';
 
-/** Output a client may leave unread before it is dropped. */
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** HTTP/2 receive window of the ChatPeer server, per stream and per connection. */
 const PEER_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 /** How long shutdown waits for clients to close after the last frames went out. */
@@ -79,13 +79,47 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
   const clientTls = serverTls('[chat]', config.chat);
   const registry = new SessionRegistry();
   const routes = new RouteStore(redis, id, HeartbeatSweeper.routeTtlMs(heartbeatSec));
-  const peers = new PeerClients({ selfId: id, redis, configured: config.chatServers, credentials, logger });
-  const notifier = new ClusterNotifier({ serverId: id, registry, routes, peers, logger, redis, reportIntervalSec: config.status.reportIntervalSec });
+  // The reporter is made below, once the ports are bound; peers that fail a call ask it to have them probed.
+  const status: { reporter?: LoadReporter } = {};
+  const liveness = new PeerLiveness({
+    selfId: id,
+    redis,
+    reportIntervalSec: config.status.reportIntervalSec,
+    credentials,
+    configured: config.chatServers,
+    suspect: (server) => status.reporter?.reportSuspect(server) ?? Promise.resolve(false),
+    logger,
+  });
+  const peers = new PeerClients({
+    selfId: id,
+    redis,
+    configured: config.chatServers,
+    credentials,
+    logger,
+    maxQueuedPushes: config.chat.peerOutboxMaxPushes,
+    maxQueuedBytes: config.chat.peerOutboxMaxBytes,
+    maxInFlight: config.chat.peerMaxInFlight,
+    onUnreachable: (server) => liveness.unreachable(server),
+  });
+  const notifier = new ClusterNotifier({
+    serverId: id,
+    registry,
+    routes,
+    peers,
+    logger,
+    redis,
+    reportIntervalSec: config.status.reportIntervalSec,
+    maxPending: config.chat.notifyMaxPending,
+    maxPendingBytes: config.chat.notifyMaxPendingBytes,
+    liveness,
+  });
   const committer = new MessageCommitter({
     pool: commitPool,
     intervalMs: config.chat.commitIntervalMs,
     maxBatch: config.chat.commitMaxBatch,
     lanes: config.chat.commitLanes,
+    maxPending: config.chat.commitMaxPending,
+    maxPendingBytes: config.chat.commitMaxPendingBytes,
     logger,
     onCommitted: pushCommitted(notifier, logger),
   });
@@ -122,7 +156,7 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     logger,
   });
   let draining = false;
-  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, tokens, logger, accepting: () => !draining, afterTokenCheck: testHooks.afterTokenCheck });
+  const login = new LoginHandler({ serverId: id, heartbeatSec, redis, registry, routes, peers, liveness, tokens, logger, accepting: () => !draining, afterTokenCheck: testHooks.afterTokenCheck });
 
   const scheduler = new WriteScheduler();
   const admission = new ConnectionAdmission({ maxConnections: config.chat.maxConnections, maxUnauthenticatedPerIp: config.chat.maxUnauthenticatedPerIp });
@@ -144,7 +178,8 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     maxFrameBytes: config.chat.maxFrameBytes,
     preLoginMaxFrameBytes: config.chat.preloginMaxFrameBytes,
     loginTimeoutMs: config.chat.loginTimeoutMs,
-    maxBufferedBytes: MAX_BUFFERED_BYTES,
+    maxBufferedBytes: config.chat.maxOutputBytes,
+    pauseReadingAboveBytes: config.chat.outputPauseBytes,
     maxQueuedDuringLogin: 64,
     maxInFlight: 256,
     scheduler,
@@ -182,12 +217,14 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     tcpPort = await listener.listen(instance.bindHost, instance.tcpPort);
     if (wsListener) wsPort = await wsListener.listen(instance.bindHost, instance.wsPort);
   } catch (err) {
+    liveness.stop();
     listener.stopAccepting();
     grpcServer.forceShutdown();
     await Promise.allSettled([pool.end(), commitPool.end(), redis.quit()]);
     throw err;
   }
   const sweeper = new HeartbeatSweeper({ heartbeatSec, registry, routes, logger });
+  const guard = new RouteGuard({ serverId: id, redis, reclaim: () => sweeper.reclaimAll(), logger });
   const reporter = new LoadReporter({
     kind: 'chat',
     server: { id, host: instance.host, tcpPort, grpcPort, grpcHost: instance.grpcHost, wsPort },
@@ -196,7 +233,9 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     intervalSec: config.status.reportIntervalSec,
     connections: () => registry.sessionCount,
     logger,
+    onClusterChange: liveness.onChange,
   });
+  status.reporter = reporter;
   reporter.start();
 
   async function stop(): Promise<void> {
@@ -227,6 +266,8 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     clearTimeout(timer);
     for (const conn of conns) if (conn.state !== 'closed') conn.destroy();
     sweeper.stop();
+    guard.stop();
+    liveness.stop();
     await deregistered;
     reporter.close();
     await shutdownServer(grpcServer, 1000);

@@ -26,7 +26,7 @@ describe('CommitLanes with intervalMs 0', () => {
   it('commits what one turn of the event loop queued as one batch, without waiting on a clock', async () => {
     const c = heldCommits();
     const lanes = new CommitLanes<number>({ lanes: 1, intervalMs: 0, maxBatch: 100, commit: c.commit });
-    for (let i = 1; i <= 3; i++) lanes.add(1, i);
+    for (let i = 1; i <= 3; i++) assert.ok(lanes.tryAdd(1, i));
     assert.deepEqual(c.batches, [], 'nothing starts within the turn that queued');
     await turn();
     assert.deepEqual(c.batches, [[1, 2, 3]]);
@@ -37,9 +37,9 @@ describe('CommitLanes with intervalMs 0', () => {
   it('batches whatever arrives while a commit is in flight, in order, and goes idle after', async () => {
     const c = heldCommits();
     const lanes = new CommitLanes<number>({ lanes: 1, intervalMs: 0, maxBatch: 100, commit: c.commit });
-    lanes.add(1, 1);
+    assert.ok(lanes.tryAdd(1, 1));
     await turn();
-    for (let i = 2; i <= 5; i++) lanes.add(1, i);
+    for (let i = 2; i <= 5; i++) assert.ok(lanes.tryAdd(1, i));
     await turn();
     assert.deepEqual(c.batches, [[1]], 'one batch in flight per lane');
     c.release();
@@ -48,7 +48,7 @@ describe('CommitLanes with intervalMs 0', () => {
     c.release();
     await lanes.flush();
     assert.equal(lanes.queued, 0);
-    lanes.add(1, 6);
+    assert.ok(lanes.tryAdd(1, 6));
     await turn();
     assert.deepEqual(c.batches.at(-1), [6], 'an idle lane starts again on the next entry');
     c.release();
@@ -58,8 +58,8 @@ describe('CommitLanes with intervalMs 0', () => {
   it('flush commits a scheduled batch at once and cancels the scheduled start', async () => {
     const committed: number[][] = [];
     const lanes = new CommitLanes<number>({ lanes: 2, intervalMs: 0, maxBatch: 100, commit: async (b) => void committed.push(b) });
-    lanes.add(1, 1);
-    lanes.add(2, 2);
+    assert.ok(lanes.tryAdd(1, 1));
+    assert.ok(lanes.tryAdd(2, 2));
     await lanes.flush();
     assert.deepEqual(
       committed.sort((a, b) => (a[0] as number) - (b[0] as number)),

@@ -125,6 +125,8 @@ export interface TransferView {
   direction: 'upload' | 'download';
   name: string;
   conversationId?: number;
+  /** The clientMsgId of the file message an upload by sendFile becomes (sent once the upload is done). */
+  clientMsgId?: string;
   fileId?: string;
   bytesDone: number;
   total: number;
@@ -168,8 +170,32 @@ export interface ParleyEvents {
 
 export type Unsubscribe = () => void;
 
+/**
+ * What every rejected ParleyApi promise carries: plain data, never a class instance or a stack, so it
+ * crosses the desktop bridge unchanged. `code` is stable and documented (docs/protocol.md,
+ * docs/http-api.md, docs/client.md "Errors", docs/desktop.md); `message` is a human sentence;
+ * `details` is the code's extra data where it has some (e.g. `retryAfterSec`, `uids`, `fileId`).
+ */
+export interface ApiError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** An avatar's image bytes, for a blob: URL. */
+export interface AvatarImageData {
+  bytes: Uint8Array;
+  mime: string;
+}
+
+/** Promises reject with `ApiError` (plain `{ code, message, details? }`); void calls report failures as `error` events. */
 export interface ParleyApi {
   on<K extends keyof ParleyEvents>(event: K, listener: (value: ParleyEvents[K]) => void): Unsubscribe;
+
+  /** The connection state now (the `connection` event reports changes). */
+  connectionStatus(): ConnectionStatus;
+  /** The signed-in user now, or undefined while signed out (the `me` event reports changes). */
+  currentUser(): Me | undefined;
 
   // Accounts (gate HTTP).
   sendCode(email: string, purpose: 'register' | 'reset'): Promise<void>;
@@ -184,8 +210,13 @@ export interface ParleyApi {
   conversations(): ConversationView[];
   /** Newest first page when beforeSeq is undefined; served from the local store, fetched when missing. */
   history(conversationId: number, beforeSeq?: number, limit?: number): Promise<HistoryPage>;
-  /** Queues in the outbox and returns the clientMsgId at once; progress comes as `messages` events. */
-  sendText(conversationId: number, text: string): string;
+  /**
+   * Queues in the outbox and returns the clientMsgId at once; progress comes as `messages` events.
+   * `clientMsgId` (1–64 characters) lets the caller make the id (the desktop bridge, which must return
+   * it before its IPC call reaches the core); the core uses it as is, and a second call with an id
+   * already queued returns that id without queuing the message twice.
+   */
+  sendText(conversationId: number, text: string, clientMsgId?: string): string;
   /** Resends a failed message with the same clientMsgId. */
   retry(clientMsgId: string): void;
   markRead(conversationId: number): void;
@@ -198,6 +229,10 @@ export interface ParleyApi {
   requestFriend(uid: number, note?: string): Promise<void>;
   answerFriendRequest(requestId: number, accept: boolean): Promise<void>;
   friendRequests(): FriendRequestView[];
+  /** What the core knows of a user (me, friends, requests, group members fetched, search results): sender names. */
+  user(uid: number): PublicUserView | undefined;
+  /** The image an `avatar` string (`file:<fileId>`) names, fetched once and cached; undefined for '' or a non-image. */
+  avatarImage(avatar: string): Promise<AvatarImageData | undefined>;
   updateProfile(change: { nickname?: string; avatarFileId?: string | null }): Promise<Me>;
 
   // Groups.
@@ -210,8 +245,11 @@ export interface ParleyApi {
   renameGroup(groupId: number, name: string): Promise<void>;
 
   // Files.
-  /** Uploads then sends an `image` (image/*) or `file` message; returns the transferId. */
-  sendFile(conversationId: number, source: UploadSource): string;
+  /**
+   * Uploads then sends an `image` (image/*) or `file` message; returns the transferId. `transferId`
+   * (1–128 characters) lets the caller make the id, as for sendText.
+   */
+  sendFile(conversationId: number, source: UploadSource, transferId?: string): string;
   /** Uploads a file without sending a message (avatars); resolves with its fileId. */
   uploadFile(source: UploadSource): Promise<FileRef>;
   /** Downloads a file; resolves with its bytes, verified against sha256. */

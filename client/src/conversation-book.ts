@@ -23,6 +23,10 @@ export class ConversationBook {
     }
   }
 
+  has(conversationId: number): boolean {
+    return this.convs.has(conversationId);
+  }
+
   clear(): void {
     this.convs.clear();
     this.lastMessages.clear();

@@ -16,6 +16,8 @@ export class Directory {
   private requestList: FriendRequestView[] = [];
   private groupList: GroupView[] = [];
   private presenceTimer: ReturnType<typeof setInterval> | undefined;
+  /** Everyone seen in a friend list, request, member list or search: sender names in group chats. */
+  private readonly known = new Map<number, PublicUserView>();
 
   constructor(
     private readonly request: Requester,
@@ -25,6 +27,16 @@ export class Directory {
 
   contacts(): ContactView[] {
     return this.contactList.map((c) => ({ ...c }));
+  }
+
+  /** What this session has seen of a user (friends, requests, group members, search results). */
+  user(uid: number): PublicUserView | undefined {
+    const u = this.known.get(uid);
+    return u ? { ...u } : undefined;
+  }
+
+  private remember(users: Iterable<PublicUserView>): void {
+    for (const u of users) this.known.set(u.uid, { uid: u.uid, name: u.name, nickname: u.nickname, avatar: u.avatar });
   }
 
   contactByUid(uid: number): ContactView | undefined {
@@ -62,6 +74,7 @@ export class Directory {
   async refreshContacts(): Promise<void> {
     const resp = await this.request(MsgId.FriendListReq, {});
     this.contactList = resp.friends.map(contactView).sort((a, b) => a.nickname.localeCompare(b.nickname));
+    this.remember(this.contactList);
     this.emitter.emit('contacts', this.contacts());
     this.onListsChanged();
   }
@@ -69,6 +82,7 @@ export class Directory {
   async refreshRequests(): Promise<void> {
     const resp = await this.request(MsgId.FriendRequestListReq, {});
     this.requestList = [...resp.incoming.map((r) => friendRequestView(r, true)), ...resp.outgoing.map((r) => friendRequestView(r, false))];
+    this.remember(this.requestList.flatMap((r) => [r.from, r.to]));
     this.emitter.emit('friendRequests', this.friendRequests());
   }
 
@@ -89,6 +103,7 @@ export class Directory {
 
   async searchUsers(query: string): Promise<PublicUserView[]> {
     const resp = await this.request(MsgId.SearchUserReq, { query });
+    this.remember(resp.users);
     return resp.users.map((u) => ({ ...u }));
   }
 
@@ -116,6 +131,7 @@ export class Directory {
       members.push(...resp.members.map((m) => ({ ...m })));
       afterUid = resp.nextAfterUid;
     }
+    this.remember(members);
     return members;
   }
 

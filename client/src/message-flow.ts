@@ -51,8 +51,8 @@ export class MessageFlow {
   }
 
   /** Queues a message in the outbox and shows it as 'sending'. */
-  add(conversationId: number, type: OutboxEntry['type'], body: string): OutboxEntry {
-    const entry = this.outbox.add(conversationId, type, body);
+  add(conversationId: number, type: OutboxEntry['type'], body: string, clientMsgId?: string): OutboxEntry {
+    const entry = this.outbox.add(conversationId, type, body, clientMsgId);
     this.deps.emitter.emit('messages', { conversationId, messages: [outboxView(entry, this.deps.myUid() ?? 0)] });
     return entry;
   }

@@ -1,16 +1,19 @@
 import { MsgId, type RequestMsgId, type ServerMessage, type SyncResp } from '@parley/protocol/codec';
 import type {
-  AccountForm, ContactView, ConversationView, FileRef, FriendRequestView, GroupMemberView, GroupView, HistoryPage,
-  Me, MessageView, ParleyApi, ParleyEvents, PublicUserView, Unsubscribe, UploadSource, ConnectionStatus,
+  AccountForm, ConversationView, FileRef, HistoryPage,
+  AvatarImageData, Me, MessageView, ParleyApi, ParleyEvents, PublicUserView, Unsubscribe, UploadSource, ConnectionStatus,
 } from './client-api';
-import { ClientError } from './client-error';
+import { AvatarCache, MAX_AVATAR_BYTES } from './avatars';
+import { ClientError, plainErrors } from './client-error';
 import { ConversationBook } from './conversation-book';
 import type { ChatConnection, RequestBody, ResponseOf } from './connection/chat-connection';
 import { Directory } from './directory';
+import { DirectoryApi } from './directory-api';
 import { FileTransfers } from './file/file-transfers';
 import { Emitter } from './events';
 import { MessageFlow } from './message-flow';
 import { historyPage } from './history';
+import { checkId, MAX_CLIENT_MSG_ID, MAX_TRANSFER_ID, randomId } from './ids';
 import { GateClient, type FetchLike, type LoginAnswer } from './gate/gate-client';
 import { Backoff, type BackoffOptions } from './session/backoff';
 import { Session } from './session/session';
@@ -29,14 +32,12 @@ export interface ParleyClientOptions {
 }
 
 const DEFAULT_HISTORY_PAGE = 50;
-
 /** The client core: ParleyApi over a gate, a transport and a local store. One per signed-in user. */
-export class ParleyClient implements ParleyApi {
+export class ParleyClient extends DirectoryApi implements ParleyApi {
   readonly gate: GateClient;
   private readonly emitter = new Emitter();
   private readonly store: LocalStore;
   private readonly session: Session;
-  private readonly directory: Directory;
   private readonly flow: MessageFlow;
   private readonly files: FileTransfers;
   /** The latest gate answer: where the file server is. */
@@ -46,12 +47,14 @@ export class ParleyClient implements ParleyApi {
   /** The profile the gate answered at registration: the first login's `Me` without a search. */
   private registered: Me | undefined;
   private readonly book: ConversationBook;
+  private readonly avatars: AvatarCache;
 
   constructor(private readonly options: ParleyClientOptions) {
+    super();
     this.store = options.store;
     this.gate = new GateClient(options.gateUrl, options.fetch);
     this.book = new ConversationBook(this.store);
-    this.directory = new Directory((id, body) => this.request(id, body), this.emitter, () => this.emitConversations());
+    this.directory = new Directory((id, body) => this.request(id, body), this.emitter, () => this.onListsChanged());
     this.flow = new MessageFlow({
       store: this.store,
       emitter: this.emitter,
@@ -72,6 +75,7 @@ export class ParleyClient implements ParleyApi {
       },
       emit: (view) => this.emitter.emit('transfer', view),
     });
+    this.avatars = new AvatarCache((fileId) => this.files.fetchById(fileId, MAX_AVATAR_BYTES));
     this.session = new Session({
       gate: this.gate,
       transport: options.transport,
@@ -90,11 +94,11 @@ export class ParleyClient implements ParleyApi {
     return this.emitter.on(event, listener);
   }
 
-  get connectionStatus(): ConnectionStatus {
+  connectionStatus(): ConnectionStatus {
     return { ...this.status };
   }
 
-  get me(): Me | undefined {
+  currentUser(): Me | undefined {
     return this.saved?.me ? { ...this.saved.me } : undefined;
   }
 
@@ -116,20 +120,25 @@ export class ParleyClient implements ParleyApi {
 
   // Accounts.
 
-  async sendCode(email: string, purpose: 'register' | 'reset'): Promise<void> {
-    await this.gate.sendCode(email, purpose);
+  sendCode(email: string, purpose: 'register' | 'reset'): Promise<void> {
+    return plainErrors(this.gate.sendCode(email, purpose).then(() => undefined));
   }
 
-  async register(form: AccountForm): Promise<void> {
-    const answer = await this.gate.register(form);
-    this.registered = { uid: answer.uid, name: answer.name, nickname: answer.nickname, avatar: '' };
+  register(form: AccountForm): Promise<void> {
+    return plainErrors(this.gate.register(form).then((answer) => {
+      this.registered = { uid: answer.uid, name: answer.name, nickname: answer.nickname, avatar: '' };
+    }));
   }
 
-  async resetPassword(form: Omit<AccountForm, 'name'>): Promise<void> {
-    await this.gate.resetPassword(form);
+  resetPassword(form: Omit<AccountForm, 'name'>): Promise<void> {
+    return plainErrors(this.gate.resetPassword(form).then(() => undefined));
   }
 
-  async login(account: string, password: string): Promise<Me> {
+  login(account: string, password: string): Promise<Me> {
+    return plainErrors(this.signIn(account, password));
+  }
+
+  private async signIn(account: string, password: string): Promise<Me> {
     const answer = await this.gate.login(account, password);
     if (this.session.running) await this.session.stop({ state: 'signed-out' });
     this.lastAnswer = answer;
@@ -143,10 +152,14 @@ export class ParleyClient implements ParleyApi {
     this.session.start(answer);
     await this.whenOnline();
     await this.refreshMe(account);
-    return this.me as Me;
+    return this.currentUser() as Me;
   }
 
-  async resume(): Promise<boolean> {
+  resume(): Promise<boolean> {
+    return plainErrors(this.resumeSaved());
+  }
+
+  private async resumeSaved(): Promise<boolean> {
     if (this.session.running) return true;
     const saved = await this.store.loadSession();
     if (!saved || saved.gateUrl !== this.options.gateUrl) return false;
@@ -156,9 +169,14 @@ export class ParleyClient implements ParleyApi {
     return true;
   }
 
-  async logout(): Promise<void> {
+  logout(): Promise<void> {
+    return plainErrors(this.signOut());
+  }
+
+  private async signOut(): Promise<void> {
     await this.session.stop({ state: 'signed-out' });
     this.saved = undefined;
+    this.avatars.clear();
     await this.store.clear();
     this.book.clear();
     this.emitter.emit('me', undefined);
@@ -178,18 +196,19 @@ export class ParleyClient implements ParleyApi {
 
   history(conversationId: number, beforeSeq?: number, limit = DEFAULT_HISTORY_PAGE): Promise<HistoryPage> {
     const online = this.session.connection !== undefined;
-    return historyPage({
+    return plainErrors(historyPage({
       store: this.store,
       fetchOlder: online ? (id, before, max) => this.request(MsgId.HistoryReq, { conversationId: id, beforeSeq: before, limit: max }) : undefined,
       position: this.flow.position(conversationId),
       myUid: this.saved?.uid,
       pending: this.pending(conversationId),
-    }, conversationId, beforeSeq, limit);
+    }, conversationId, beforeSeq, limit));
   }
 
-  sendText(conversationId: number, text: string): string {
+  sendText(conversationId: number, text: string, clientMsgId?: string): string {
     this.requireSaved();
-    return this.flow.add(conversationId, 'text', text).clientMsgId;
+    if (clientMsgId !== undefined) checkId(clientMsgId, MAX_CLIENT_MSG_ID, 'clientMsgId');
+    return this.flow.add(conversationId, 'text', text, clientMsgId).clientMsgId;
   }
 
   retry(clientMsgId: string): void {
@@ -228,88 +247,57 @@ export class ParleyClient implements ParleyApi {
 
   // People and groups.
 
-  contacts(): ContactView[] {
-    return this.directory.contacts();
+  user(uid: number): PublicUserView | undefined {
+    const me = this.saved?.me;
+    if (me?.uid === uid) return { uid, name: me.name, nickname: me.nickname, avatar: me.avatar };
+    return this.directory.user(uid);
   }
 
-  searchUsers(query: string): Promise<PublicUserView[]> {
-    return this.directory.searchUsers(query);
+  avatarImage(avatar: string): Promise<AvatarImageData | undefined> {
+    return plainErrors(this.avatars.image(avatar));
   }
 
-  requestFriend(uid: number, note?: string): Promise<void> {
-    return this.directory.requestFriend(uid, note);
+  updateProfile(change: { nickname?: string; avatarFileId?: string | null }): Promise<Me> {
+    return plainErrors(this.changeProfile(change));
   }
 
-  answerFriendRequest(requestId: number, accept: boolean): Promise<void> {
-    return this.directory.answerFriendRequest(requestId, accept);
-  }
-
-  friendRequests(): FriendRequestView[] {
-    return this.directory.friendRequests();
-  }
-
-  async updateProfile(change: { nickname?: string; avatarFileId?: string | null }): Promise<Me> {
+  private async changeProfile(change: { nickname?: string; avatarFileId?: string | null }): Promise<Me> {
     const avatar = change.avatarFileId === undefined ? undefined : change.avatarFileId === null ? null : { fileId: Number(change.avatarFileId) };
     const resp = await this.request(MsgId.ProfileUpdateReq, { ...(change.nickname === undefined ? {} : { nickname: change.nickname }), ...(avatar === undefined ? {} : { avatar }) });
     await this.setMe({ uid: resp.user.uid, name: resp.user.name, nickname: resp.user.nickname, avatar: resp.user.avatar });
-    return this.me as Me;
-  }
-
-  groups(): GroupView[] {
-    return this.directory.groups();
-  }
-
-  createGroup(name: string, memberUids: number[]): Promise<GroupView> {
-    return this.directory.createGroup(name, memberUids);
-  }
-
-  groupMembers(groupId: number): Promise<GroupMemberView[]> {
-    return this.directory.groupMembers(groupId);
-  }
-
-  invite(groupId: number, uids: number[]): Promise<void> {
-    return this.directory.invite(groupId, uids);
-  }
-
-  removeMember(groupId: number, uid: number): Promise<void> {
-    return this.directory.removeMember(groupId, uid);
-  }
-
-  leaveGroup(groupId: number): Promise<void> {
-    return this.directory.leaveGroup(groupId);
-  }
-
-  renameGroup(groupId: number, name: string): Promise<void> {
-    return this.directory.renameGroup(groupId, name);
+    return this.currentUser() as Me;
   }
 
   // Files.
 
-  sendFile(conversationId: number, source: UploadSource): string {
+  sendFile(conversationId: number, source: UploadSource, transferId?: string): string {
     this.requireSaved();
-    let transferId = '';
+    if (transferId !== undefined) checkId(transferId, MAX_TRANSFER_ID, 'transferId');
+    // The message's id is made now, so the transfer can name the bubble it becomes.
+    const clientMsgId = randomId();
+    let started = '';
     void this.files
-      .upload(source, conversationId, (id) => {
-        transferId = id;
+      .upload(source, { conversationId, clientMsgId, ...(transferId === undefined ? {} : { transferId }) }, (id) => {
+        started = id;
       })
-      .then((ref) => this.sendFileMessage(conversationId, ref))
+      .then((ref) => this.sendFileMessage(conversationId, ref, clientMsgId))
       .catch((err: unknown) => this.reportError(err));
-    return transferId;
+    return transferId ?? started;
   }
 
   /** Queues a `file` (or `image` for image/*) message naming an uploaded file; returns its clientMsgId. */
-  sendFileMessage(conversationId: number, ref: FileRef): string {
+  sendFileMessage(conversationId: number, ref: FileRef, clientMsgId?: string): string {
     this.requireSaved();
     const body = JSON.stringify({ fileId: Number(ref.fileId), name: ref.name, size: ref.size, sha256: ref.sha256, mime: ref.mime });
-    return this.flow.add(conversationId, ref.mime.startsWith('image/') ? 'image' : 'file', body).clientMsgId;
+    return this.flow.add(conversationId, ref.mime.startsWith('image/') ? 'image' : 'file', body, clientMsgId).clientMsgId;
   }
 
   uploadFile(source: UploadSource): Promise<FileRef> {
-    return this.files.upload(source);
+    return plainErrors(this.files.upload(source));
   }
 
   download(file: FileRef, onTransfer?: (transferId: string) => void): Promise<Uint8Array> {
-    return this.files.download(file, onTransfer);
+    return plainErrors(this.files.download(file, onTransfer));
   }
 
   pauseTransfer(transferId: string): void {
@@ -342,7 +330,7 @@ export class ParleyClient implements ParleyApi {
   private async loadLocal(): Promise<void> {
     await this.book.load(this.saved?.uid);
     await this.flow.load();
-    this.emitter.emit('me', this.me);
+    this.emitter.emit('me', this.currentUser());
     this.emitConversations();
   }
 
@@ -407,6 +395,16 @@ export class ParleyClient implements ParleyApi {
   private setStatus(status: ConnectionStatus): void {
     this.status = status;
     this.emitter.emit('connection', { ...status });
+  }
+
+  /**
+   * A new friend or group has a conversation this device has not heard of (no message yet, so no push
+   * brought it): SyncReq tells its kind, so the chat can be opened before anyone writes.
+   */
+  private onListsChanged(): void {
+    const ids = [...this.directory.contacts().map((c) => c.conversationId), ...this.directory.groups().map((g) => g.conversationId)];
+    if (ids.some((id) => !this.book.has(id))) this.resync();
+    this.emitConversations();
   }
 
   private emitConversations(): void {

@@ -30,3 +30,10 @@ test('thousands of failures still wait at most the cap (no overflow to Infinity 
   assert.equal(wait, 15_000);
   assert.throws(() => new Backoff({ baseMs: 0 }), RangeError);
 });
+
+test('the first wait after a loss is quick by default (≤ 100 ms); the next ones back off from baseMs', () => {
+  const b = new Backoff({ random: () => 0.999999 });
+  assert.deepEqual([b.next(), b.next(), b.next()], [99, 999, 1999]);
+  assert.equal(new Backoff({ baseMs: 500, firstMs: 300, random: () => 0.999999 }).next(), 299);
+  assert.throws(() => new Backoff({ firstMs: 0 }), RangeError);
+});

@@ -102,3 +102,16 @@ test('no connection at all (OFFLINE) keeps the message queued, not failed', asyn
   assert.equal(o.box.get(entry.clientMsgId)?.state, 'sending');
   assert.deepEqual(o.changes, []);
 });
+
+test("a caller-made clientMsgId is used as is, and adding it again while queued queues nothing more", async () => {
+  const store = new MemoryStore();
+  const o = outbox(store, (e) => Promise.resolve(ack(e)));
+  const first = o.box.add(3, 'text', 'hi', 'desk-1');
+  const again = o.box.add(3, 'text', 'hi', 'desk-1');
+  assert.equal(first.clientMsgId, 'desk-1');
+  assert.equal(again, first);
+  assert.equal(o.box.list().length, 1);
+  o.box.setOnline(true);
+  await o.box.flush();
+  assert.deepEqual(o.sent, ['desk-1']);
+});

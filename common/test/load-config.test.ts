@@ -97,6 +97,15 @@ describe('loadConfig', () => {
     assert.deepEqual([defaults.gate.hashMemoryKib, defaults.gate.hashTimeCost], [19456, 2]);
   });
 
+  it('validates the queue bounds: each within its range, and a client paused before it is dropped', () => {
+    const chat = (values: Record<string, number>) => testConfigText({ database: 'parley_x', redisPrefix: 'p:', sections: { chat: values } });
+    const cfg = load(chat({ commit_max_pending: 10, peer_outbox_max_bytes: 4194304, output_pause_bytes: 4096, max_output_bytes: 65536 }));
+    assert.deepEqual([cfg.chat.commitMaxPending, cfg.chat.peerOutboxMaxBytes, cfg.chat.outputPauseBytes], [10, 4194304, 4096]);
+    expectConfigError(() => load(chat({ commit_max_pending: 0 })), /commit_max_pending: 0 is below the minimum 1/);
+    expectConfigError(() => load(chat({ peer_outbox_max_bytes: 1048576 })), /peer_outbox_max_bytes: 1048576 is below the minimum 4194304/);
+    expectConfigError(() => load(chat({ output_pause_bytes: 65536, max_output_bytes: 65536 })), /output_pause_bytes 65536 must be below max_output_bytes 65536/);
+  });
+
   it('has the repository config.ini valid, and every key documented in README.md', async () => {
     const root = join(__dirname, '..', '..', '..');
     const cfg = loadConfig({ file: join(root, 'config.ini'), env: {} });

@@ -119,7 +119,7 @@ describe('TLS for clients', () => {
       assert.ok(code);
       await core.register({ email, code, name, password: 'correct horse battery 9' });
       await core.login(name, 'correct horse battery 9');
-      await waitFor(() => core.connectionStatus.state === 'online' || undefined, 10000, 'online over TLS');
+      await waitFor(() => core.connectionStatus().state === 'online' || undefined, 10000, 'online over TLS');
     } finally {
       await core.close();
     }

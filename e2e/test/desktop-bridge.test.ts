@@ -55,7 +55,7 @@ test('register and log in through the bridge; connection and me events fill the 
   a = await signUp(cluster, api, 'da');
   assert.ok(a.uid > 0);
   await waitFor(() => states.some((s) => s.state === 'online') || undefined, 5000, 'online in the renderer');
-  assert.equal(core.connectionStatus.state, 'online', 'the core in main is online');
+  assert.equal(core.connectionStatus().state, 'online', 'the core in main is online');
   await waitFor(() => mes.at(-1)?.uid === a.uid || undefined, 5000, 'me in the renderer');
   assert.equal(mes.at(-1)?.name, a.name);
   // A view mounted now is handed the cached state at once, without asking main.
@@ -74,7 +74,7 @@ test('errors cross as a plain { code, message }: the gate\'s and the chat server
     assert.ok((err as { message: string }).message.length > 0);
     return true;
   });
-  assert.equal(core.connectionStatus.state, 'online', 'a refused login leaves the session alone');
+  assert.equal(core.connectionStatus().state, 'online', 'a refused login leaves the session alone');
   // A chat-server error: the code the plain core gets for the same call is the one the renderer gets.
   const direct = await bob.groupMembers(987654).then(() => undefined, (err: { code?: string }) => err.code);
   assert.ok(direct && direct !== 'INTERNAL', `the core's own code (${direct})`);
@@ -154,7 +154,7 @@ test('the router refuses a foreign sender before the core: a page elsewhere can 
     bridge.pair.frame.url = APP_PAGE;
     bridge.pair.frame.parent = null;
   }
-  assert.equal(core.connectionStatus.state, 'online', 'still logged in');
+  assert.equal(core.connectionStatus().state, 'online', 'still logged in');
   api.sendText(conv, 'after the foreign attempt');
   await waitFor(() => bobIncoming.find((m) => m.body === 'after the foreign attempt'), 10000, 'the next real message');
   // Messages go out in order: had the foreign one been accepted, it would be stored before this one.

@@ -1,8 +1,8 @@
-import { RedisKeys } from '@parley/common';
+import { parseRecord, RedisKeys } from '@parley/common';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2/promise';
-import { extractCode } from '@parley/common/testing';
+import { extractCode, freePort } from '@parley/common/testing';
 import { MsgId, type ChatMessage } from '@parley/protocol';
 import { bearer, Cluster, getJson, postJson, requestJson, type HttpResult } from '../src/index';
 import { befriend, createUser, login, newToken, waitFor, type TestUser } from './support/chat-fixtures';
@@ -288,6 +288,26 @@ describe('REST API: conversations and messages', () => {
 describe('REST API: failover', () => {
   it("tries another chat server once when the user's server is unreachable", async () => {
     const { a, b, conv } = await friends();
+    const receiver = await login(chat2(), b);
+    // A server the registry calls live (no status-server has heard of its death: another one's registry,
+    // a lost event) that refuses connections, and a's route naming it: the gate's call fails there and
+    // goes elsewhere. Never least loaded, so no other login lands on it.
+    const ghost = { server: { id: 'chatGhost', host: '127.0.0.1', tcpPort: 1, grpcPort: await freePort(), wsPort: 0 }, connections: 1_000_000_000, lastReportMs: Date.now(), draining: false };
+    await cluster.env.redis.hset(RedisKeys.chatServers, 'chatGhost', JSON.stringify(ghost));
+    await cluster.env.redis.hset(RedisKeys.route(a.uid), { server: 'chatGhost', session: 'ghost' });
+    try {
+      assert.equal((await send(a, conv, 'via-another', 'retried')).seq, 1);
+      const gate = cluster.processes.get('gate');
+      assert.ok(gate?.logs.some((l) => l.msg === 'chat server unreachable for a REST call' && l.chatServer === 'chatGhost'), 'the gate retried elsewhere');
+    } finally {
+      await cluster.env.redis.hdel(RedisKeys.chatServers, 'chatGhost');
+      await cluster.env.redis.del(RedisKeys.route(a.uid));
+    }
+    await receiver.close();
+  });
+
+  it('a killed chat server is marked down at once; REST calls for its users go to a live one', async () => {
+    const { a, b, conv } = await friends();
     const sender = await login(chat1(), a);
     const receiver = await login(chat2(), b);
     const pushes: ChatMessage[] = [];
@@ -295,16 +315,22 @@ describe('REST API: failover', () => {
       if (id === MsgId.MessagePush) pushes.push(msg as ChatMessage);
     });
     assert.equal((await send(a, conv, 'before', 'via chat1')).seq, 1);
+    const killedAt = Date.now();
     await cluster.stopProcess('chat1', 'SIGKILL');
     sender.destroy();
-    // The registry still calls chat1 live and a's route still names it: the call fails there and goes to chat2.
+    // Its attachment stream ended with the process (docs/status-server.md): not after 3 silent report intervals.
+    for (;;) {
+      if (parseRecord((await cluster.env.redis.hget(RedisKeys.chatServers, 'chat1')) ?? '')?.down) break;
+      assert.ok(Date.now() - killedAt < 1500, 'chat1 marked down within 1.5 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // a's route still names chat1; the gate does not call it.
     const after = await send(a, conv, 'after', 'via chat2');
     assert.equal(after.seq, 2);
     await waitFor(() => pushes.find((m) => m.seq === 2), 5000, 'push from chat2');
-    const gate = cluster.processes.get('gate');
-    assert.ok(gate?.logs.some((l) => l.msg === 'chat server unreachable for a REST call' && l.chatServer === 'chat1'), 'the gate retried elsewhere');
     const listed = await get(a, '/api/conversations');
     assert.equal(listed.status, 200);
     await receiver.close();
   });
 });
+

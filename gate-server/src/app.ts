@@ -9,7 +9,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import { MAX_MESSAGE_BODY_BYTES } from '@parley/protocol';
 import { bearerAuth } from './bearer-auth';
 import { trustProxySetting } from './client-ip';
-import { errorMiddleware, notFound, requireJson } from './error-middleware';
+import { errorMiddleware, notFound, refuseOptions, requireJson } from './error-middleware';
 import type { GateDeps } from './gate-deps';
 import { jsonBody } from './json-body';
 import { conversationsRouter } from './routes/conversations';
@@ -38,6 +38,7 @@ export function createApp(deps: GateDeps, webRoot?: string): Express {
   app.set('trust proxy', trustProxySetting(deps.config.gate.trustProxy));
 
   app.use(securityHeaders);
+  app.use(refuseOptions);
 
   const api = express.Router();
   api.use(['/conversations', '/groups', '/logout', '/session'], bearerAuth(deps));

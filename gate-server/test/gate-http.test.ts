@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { ResultSetHeader } from 'mysql2/promise';
+import { issueToken } from '@parley/common';
 import { freePort } from '@parley/common/testing';
 import { VerifyKeys } from '@parley/verify-server';
 import { Backing, expectError, freshEmail, GOOD_PASSWORD, issueFields, request, startGate, type Gate } from './support';
@@ -31,6 +33,24 @@ describe('errors are always JSON', () => {
     expectError(res, 404, 'NOT_FOUND');
     assert.ok(!res.text.includes('<'), 'no HTML');
     assert.equal(res.headers.get('x-powered-by'), null);
+  });
+
+  test('OPTIONS anywhere: 404 NOT_FOUND as JSON, not express\'s plain-text Allow list (found by bench/src/fuzz.ts)', async () => {
+    for (const path of ['/api/health', '/api/login', '/api/groups', '/']) {
+      const res = await request(gate.url, 'OPTIONS', path, undefined, {});
+      expectError(res, 404, 'NOT_FOUND');
+      assert.equal(res.headers.get('allow'), null, path);
+    }
+  });
+
+  test('malformed percent-encoding in a path parameter: 400 BAD_REQUEST, not 500 INTERNAL (found by bench/src/fuzz.ts)', async () => {
+    // A real user and token: the bearer check runs before the route (and its parameters) is matched.
+    const [row] = await backing.env.pool.query<ResultSetHeader>("INSERT INTO users (name, email, password_hash, nickname) VALUES ('pct_user', 'pct@test.local', 'x', 'p')");
+    const token = await issueToken(backing.env.redis, row.insertId, 600);
+    for (const path of ['/api/groups/%ZZ', '/api/conversations/%E0%A4%A/messages', '/api/groups/%']) {
+      const res = await request(gate.url, 'GET', path, undefined, { authorization: `Bearer ${row.insertId}.${token}` });
+      assert.match(expectError(res, 400, 'BAD_REQUEST').message, /percent-encoding/, path);
+    }
   });
 
   test('malformed JSON: 400 BAD_REQUEST without echoing the body or a stack', async () => {

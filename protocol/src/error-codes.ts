@@ -11,6 +11,7 @@ export const ErrorCodes = {
   INTERNAL: { httpStatus: 500, message: 'Internal server error' },
   UNAVAILABLE: { httpStatus: 503, message: 'A backing service is unavailable; retry later' },
   RATE_LIMITED: { httpStatus: 429, message: 'Too many requests; retry later' },
+  OVERLOADED: { httpStatus: 503, message: 'The server is busy; nothing was stored, retry after details.retryAfterMs' },
 
   EMAIL_INVALID: { httpStatus: 400, message: 'The e-mail address is not valid' },
   CODE_COOLDOWN: { httpStatus: 429, message: 'A code was sent to this address less than a minute ago' },

@@ -10,10 +10,22 @@ export interface RetrySendOptions extends SendMessageOptions {
   retryDelayMs?: number;
 }
 
+/** The longest wait a server's retry-after makes this helper take (a caller wanting longer retries itself). */
+const MAX_SERVER_WAIT_MS = 10_000;
+
 /** Errors after which the send may or may not have been stored: the same clientMsgId makes a retry safe. */
 export function isRetryableSendError(err: unknown): boolean {
   if (err instanceof ConnectionClosedError || err instanceof RequestTimeoutError) return true;
-  return err instanceof ProtocolError && (err.code === 'UNAVAILABLE' || err.code === 'RATE_LIMITED');
+  return err instanceof ProtocolError && (err.code === 'UNAVAILABLE' || err.code === 'RATE_LIMITED' || err.code === 'OVERLOADED');
+}
+
+/** How long the server asked to wait (OVERLOADED's `details.retryAfterMs`, RATE_LIMITED's `retryAfterSec`), or undefined. */
+export function serverRetryAfterMs(err: unknown): number | undefined {
+  if (!(err instanceof ProtocolError)) return undefined;
+  const details = err.details as { retryAfterMs?: unknown; retryAfterSec?: unknown } | undefined;
+  if (typeof details?.retryAfterMs === 'number') return details.retryAfterMs;
+  if (typeof details?.retryAfterSec === 'number') return details.retryAfterSec * 1000;
+  return undefined;
 }
 
 /**
@@ -36,7 +48,9 @@ export async function sendMessageWithRetry(
       return await client.sendMessage(target, body, sendOptions);
     } catch (err) {
       if (attempt >= attempts || !isRetryableSendError(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      // A busy server says when to come back; waiting less would only be refused again.
+      const wait = Math.max(delayMs, Math.min(serverRetryAfterMs(err) ?? 0, MAX_SERVER_WAIT_MS));
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 }

@@ -3,7 +3,7 @@
  * choice sticks to the server of a user's live session first (server-picker.ts).
  */
 import { parseRecord, RedisKeys, STALE_AFTER_INTERVALS, type ChatServerRecord, type Redis } from '@parley/common';
-import { PENDING_KEY, pickChatServer, type PickResult } from './server-picker';
+import { ATTACHED_KEY, PENDING_KEY, pickChatServer, type PickResult } from './server-picker';
 import { ServerRegistry, type RegistryOptions, type ServerView } from './server-registry';
 
 export { isLive, parseRecord, STALE_AFTER_INTERVALS } from '@parley/common';
@@ -18,6 +18,7 @@ export class ChatServerRegistry extends ServerRegistry<ChatServerAddress, ChatSe
       label: 'chat',
       recordsKey: RedisKeys.chatServers,
       pendingKey: PENDING_KEY,
+      attachedKey: ATTACHED_KEY,
       address: (s) => ({ id: s.id, host: s.host, tcpPort: s.tcpPort, grpcPort: s.grpcPort, wsPort: s.wsPort, ...(s.grpcHost ? { grpcHost: s.grpcHost } : {}) }),
       parse: parseRecord,
     });

@@ -3,7 +3,7 @@
  * the same liveness rule as chat servers; the choice is the least loaded, with no sticky step.
  */
 import { parseFileRecord, RedisKeys, STALE_AFTER_INTERVALS, type FileServerRecord, type Redis } from '@parley/common';
-import { FILE_PENDING_KEY, pickFileServer } from './server-picker';
+import { FILE_ATTACHED_KEY, FILE_PENDING_KEY, pickFileServer } from './server-picker';
 import { ServerRegistry, type RegistryOptions, type ServerView } from './server-registry';
 
 export type FileServerAddress = FileServerRecord['server'];
@@ -15,6 +15,7 @@ export class FileServerRegistry extends ServerRegistry<FileServerAddress, FileSe
       label: 'file',
       recordsKey: RedisKeys.fileServers,
       pendingKey: FILE_PENDING_KEY,
+      attachedKey: FILE_ATTACHED_KEY,
       address: (s) => ({ id: s.id, host: s.host, tcpPort: s.tcpPort, wsPort: s.wsPort }),
       parse: parseFileRecord,
     });

@@ -4,13 +4,14 @@
  */
 import { Server } from '@grpc/grpc-js';
 import { bindServer, clusterCredentials, createRedis, shutdownServer, statusPackage, type RunningServer, type ServerContext } from '@parley/common';
+import { Attachments } from './attachments';
 import { ChatServerRegistry } from './chat-server-registry';
 import { FileServerRegistry } from './file-server-registry';
 import { statusServiceHandlers } from './status-service';
 
 export { ChatServerRegistry, FORGET_AFTER_INTERVALS, isLive, parseRecord, STALE_AFTER_INTERVALS, type ChatServerView, type RegistryOptions } from './chat-server-registry';
 export { FileServerRegistry, type FileServerView } from './file-server-registry';
-export { FILE_PENDING_KEY, PENDING_KEY, pickChatServer, pickFileServer, type PickResult } from './server-picker';
+export { ATTACHED_KEY, FILE_ATTACHED_KEY, FILE_PENDING_KEY, PENDING_KEY, pickChatServer, pickFileServer, type PickResult } from './server-picker';
 
 export interface RunningStatusServer extends RunningServer {
   /** The gRPC port actually bound. */
@@ -29,13 +30,16 @@ export async function startStatusServer(ctx: ServerContext, options: StatusServe
   const redis = createRedis(config.redis, logger);
   const server = new Server();
   let pruneTimer: NodeJS.Timeout | undefined;
+  let attachments: Attachments | undefined;
   try {
     await redis.ping();
     const registryOptions = { reportIntervalSec: cfg.reportIntervalSec, ...(options.now ? { now: options.now } : {}) };
     const registry = new ChatServerRegistry(redis, registryOptions);
     const fileRegistry = new FileServerRegistry(redis, registryOptions);
-    server.addService(statusPackage().StatusService.service, statusServiceHandlers({ redis, registry, fileRegistry, logger, tokenTtlSec: cfg.tokenTtlSec }));
-    const port = await bindServer(server, cfg.bindHost || cfg.host, cfg.port, clusterCredentials(config.cluster));
+    const credentials = clusterCredentials(config.cluster);
+    attachments = new Attachments({ redis, registry, fileRegistry, credentials, configured: config.chatServers, logger });
+    server.addService(statusPackage().StatusService.service, statusServiceHandlers({ redis, registry, fileRegistry, logger, tokenTtlSec: cfg.tokenTtlSec, attachments }));
+    const port = await bindServer(server, cfg.bindHost || cfg.host, cfg.port, credentials);
 
     // Forget long-silent servers; every status-server may run this, the script is atomic and idempotent.
     let pruning: Promise<void> | undefined;
@@ -58,6 +62,8 @@ export async function startStatusServer(ctx: ServerContext, options: StatusServe
       ready: { host: cfg.host, port, reportIntervalSec: cfg.reportIntervalSec, tokenTtlSec: cfg.tokenTtlSec },
       async stop() {
         clearInterval(pruneTimer);
+        // Attachment streams would hold the graceful shutdown open; ending them marks no one down.
+        attachments?.stop();
         await shutdownServer(server);
         await pruning;
         await redis.quit().catch(() => redis.disconnect());
@@ -65,6 +71,7 @@ export async function startStatusServer(ctx: ServerContext, options: StatusServe
     };
   } catch (err) {
     clearInterval(pruneTimer);
+    attachments?.stop();
     server.forceShutdown();
     redis.disconnect();
     throw err;

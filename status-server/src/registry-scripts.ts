@@ -9,14 +9,14 @@
  */
 import type { Redis } from '@parley/common';
 
-/** live(raw): the decoded record when it reported recently and is not draining (mirrors isLive()). */
+/** live(raw): the decoded record when it reported recently and is neither draining nor down (mirrors isLive()). */
 const LIVE = `
 local function live(raw, now, staleAfter)
   if not raw then return nil end
   local ok, rec = pcall(cjson.decode, raw)
   if not ok or type(rec) ~= 'table' then return nil end
   if type(rec.lastReportMs) ~= 'number' or type(rec.connections) ~= 'number' then return nil end
-  if rec.draining == true or now - rec.lastReportMs >= staleAfter then return nil end
+  if rec.draining == true or rec.down == true or now - rec.lastReportMs >= staleAfter then return nil end
   return rec
 end
 `;
@@ -61,10 +61,11 @@ local records, pending = KEYS[1], KEYS[2]
 local now, staleAfter, rnd = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 ${LEAST_LOADED}`;
 
-/** Removes records silent for `forgetAfter` ms (or malformed) and pending counts without a record. */
+/** Removes records silent for `forgetAfter` ms (or malformed), with their attachments, and pending counts without a record. */
 const PRUNE_SCRIPT = `
 local records, pending = KEYS[1], KEYS[2]
 local now, forgetAfter = tonumber(ARGV[1]), tonumber(ARGV[2])
+local attached = KEYS[3]
 local removed = {}
 local all = redis.call('HGETALL', records)
 for i = 1, #all, 2 do
@@ -72,6 +73,7 @@ for i = 1, #all, 2 do
   if not ok or type(rec) ~= 'table' or type(rec.lastReportMs) ~= 'number' or now - rec.lastReportMs >= forgetAfter then
     redis.call('HDEL', records, all[i])
     redis.call('HDEL', pending, all[i])
+    redis.call('HDEL', attached, all[i])
     removed[#removed + 1] = all[i]
   end
 end
@@ -88,7 +90,7 @@ export type PickReply = [id: string, rawRecord: string, sticky: 0 | 1] | null;
 export interface RegistryScripts {
   parleyPickChatServer(records: string, pending: string, now: number, staleAfterMs: number, random: number, routedServer: string): Promise<PickReply>;
   parleyPickLeastLoaded(records: string, pending: string, now: number, staleAfterMs: number, random: number): Promise<PickReply>;
-  parleyPruneServers(records: string, pending: string, now: number, forgetAfterMs: number): Promise<string[]>;
+  parleyPruneServers(records: string, pending: string, attached: string, now: number, forgetAfterMs: number): Promise<string[]>;
 }
 
 /** The client with the scripts defined (once per client; defineCommand caches them and prefixes KEYS). */
@@ -97,7 +99,7 @@ export function registryScripts(redis: Redis): RegistryScripts {
   if (typeof r.parleyPickChatServer !== 'function') {
     redis.defineCommand('parleyPickChatServer', { numberOfKeys: 2, lua: PICK_CHAT_SCRIPT });
     redis.defineCommand('parleyPickLeastLoaded', { numberOfKeys: 2, lua: PICK_LEAST_LOADED_SCRIPT });
-    redis.defineCommand('parleyPruneServers', { numberOfKeys: 2, lua: PRUNE_SCRIPT });
+    redis.defineCommand('parleyPruneServers', { numberOfKeys: 3, lua: PRUNE_SCRIPT });
   }
   return r as Redis & RegistryScripts;
 }

@@ -17,6 +17,10 @@ import { registryScripts } from './registry-scripts';
 export const PENDING_KEY = '{chat-servers}:pending';
 /** The same for file servers. */
 export const FILE_PENDING_KEY = '{file-servers}:pending';
+/** Hash id → token of the chat server's open attachment stream (attachments.ts). Private to status-servers. */
+export const ATTACHED_KEY = '{chat-servers}:attached';
+/** The same for file servers. */
+export const FILE_ATTACHED_KEY = '{file-servers}:attached';
 
 export interface PickResult {
   record: ChatServerRecord;

@@ -8,6 +8,7 @@
  * intervals; a server silent for FORGET_AFTER_INTERVALS is removed by prune().
  */
 import { isLive, type Redis } from '@parley/common';
+import { attachmentScripts } from './attachment-scripts';
 import { registryScripts } from './registry-scripts';
 
 /** Silent for this many report intervals = removed from the registry. */
@@ -41,6 +42,8 @@ export interface RegistryKind<A extends { id: string }, R extends ServerRecord<A
   label: string;
   recordsKey: string;
   pendingKey: string;
+  /** Hash id → token of the server's open attachment stream (same hash tag as recordsKey). */
+  attachedKey: string;
   /** The address as stored (only the fields this kind has). */
   address: (server: A) => A;
   parse: (raw: string) => R | undefined;
@@ -65,16 +68,45 @@ export class ServerRegistry<A extends { id: string }, R extends ServerRecord<A>>
     return this.options.reportIntervalSec;
   }
 
-  /** Records a load report (the first one registers the server); resets its pending count. True when new. */
-  async report(server: A, connections: number, draining: boolean): Promise<boolean> {
+  /**
+   * Records a load report (the first one registers the server); resets its pending count. A server
+   * marked down stays down unless it is attached (attachment-scripts.ts). `attachment`: the token of its
+   * stream when it is attached here. True when new.
+   */
+  async report(server: A, connections: number, draining: boolean, attachment = ''): Promise<boolean> {
     const record = { server: this.kind.address(server), connections, lastReportMs: this.now(), draining };
-    const results = await this.transaction('report', this.redis.multi().hset(this.kind.recordsKey, server.id, JSON.stringify(record)).hdel(this.kind.pendingKey, server.id));
-    return results[0]?.[1] === 1;
+    const { recordsKey, pendingKey, attachedKey } = this.kind;
+    const isNew = await attachmentScripts(this.redis).parleyRegistryReport(recordsKey, pendingKey, attachedKey, server.id, JSON.stringify(record), JSON.stringify({ ...record, down: true }), attachment);
+    return isNew === 1;
+  }
+
+  /** An attachment stream opened (`token` names it): registers the server like a report and clears `down`. True when new. */
+  async attach(server: A, connections: number, draining: boolean, token: string): Promise<boolean> {
+    const record = { server: this.kind.address(server), connections, lastReportMs: this.now(), draining };
+    const { recordsKey, pendingKey, attachedKey } = this.kind;
+    return (await attachmentScripts(this.redis).parleyRegistryAttach(recordsKey, pendingKey, attachedKey, server.id, JSON.stringify(record), token)) === 1;
+  }
+
+  /** The attachment stream `token` ended: marks the server down unless it attached again since. True when marked. */
+  async detach(id: string, token: string): Promise<boolean> {
+    return (await attachmentScripts(this.redis).parleyRegistryDetach(this.kind.recordsKey, this.kind.attachedKey, id, token)) === 1;
+  }
+
+  /** Marks a server down (a failed probe); its next report clears it if it is attached. True when it was not down. */
+  async markDown(id: string): Promise<boolean> {
+    return (await attachmentScripts(this.redis).parleyRegistryMarkDown(this.kind.recordsKey, id)) === 1;
+  }
+
+  /** The registered record of `id`, if any. */
+  async get(id: string): Promise<R | undefined> {
+    const raw = await this.redis.hget(this.kind.recordsKey, id);
+    return raw === null ? undefined : this.kind.parse(raw);
   }
 
   /** Removes a server at once (graceful shutdown). True when it was registered. */
   async deregister(id: string): Promise<boolean> {
-    const results = await this.transaction('deregister', this.redis.multi().hdel(this.kind.recordsKey, id).hdel(this.kind.pendingKey, id));
+    const { recordsKey, pendingKey, attachedKey } = this.kind;
+    const results = await this.transaction('deregister', this.redis.multi().hdel(recordsKey, id).hdel(pendingKey, id).hdel(attachedKey, id));
     return results[0]?.[1] === 1;
   }
 
@@ -94,7 +126,7 @@ export class ServerRegistry<A extends { id: string }, R extends ServerRecord<A>>
 
   /** Removes servers silent for FORGET_AFTER_INTERVALS (and malformed records); returns their ids. */
   prune(): Promise<string[]> {
-    return registryScripts(this.redis).parleyPruneServers(this.kind.recordsKey, this.kind.pendingKey, this.now(), FORGET_AFTER_INTERVALS * this.intervalMs);
+    return registryScripts(this.redis).parleyPruneServers(this.kind.recordsKey, this.kind.pendingKey, this.kind.attachedKey, this.now(), FORGET_AFTER_INTERVALS * this.intervalMs);
   }
 
   private async transaction(what: string, multi: ReturnType<Redis['multi']>): Promise<[Error | null, unknown][]> {

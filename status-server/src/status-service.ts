@@ -4,14 +4,14 @@ import {
   ParleyError,
   unaryHandler,
   validateToken,
-  type ChatServerInfo__Output,
-  type FileServerInfo__Output,
   type Logger,
   type Redis,
   type StatusServiceHandlers,
 } from '@parley/common';
-import type { ChatServerAddress, ChatServerRegistry } from './chat-server-registry';
+import type { Attachments } from './attachments';
+import type { ChatServerRegistry } from './chat-server-registry';
 import type { FileServerAddress, FileServerRegistry } from './file-server-registry';
+import { checkFileServer, checkServer, checkServerId, checkUid } from './request-checks';
 
 export interface StatusServiceDeps {
   redis: Redis;
@@ -19,50 +19,7 @@ export interface StatusServiceDeps {
   fileRegistry: FileServerRegistry;
   logger: Logger;
   tokenTtlSec: number;
-}
-
-const SERVER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const HOST = /^[^\s]{1,255}$/;
-
-function invalid(field: string, message: string): ParleyError {
-  return new ParleyError('VALIDATION_FAILED', message, { details: { field } });
-}
-
-function checkServerId(id: string, field: string): string {
-  if (!SERVER_ID.test(id)) throw invalid(field, `${field} must be 1-64 characters of letters, digits, '.', '_' or '-'`);
-  return id;
-}
-
-function checkPort(port: number, field: string): number {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(field, `${field} must be a port number 1-65535`);
-  return port;
-}
-
-/** 0 = no WebSocket (a server that predates the field sends nothing, which reads as 0). */
-function checkWsPort(port: number): number {
-  return port === 0 ? 0 : checkPort(port, 'server.wsPort');
-}
-
-function checkServer(server: ChatServerInfo__Output | null): ChatServerAddress {
-  if (!server) throw invalid('server', 'server is required');
-  if (!HOST.test(server.host)) throw invalid('server.host', 'server.host must be a non-empty host name or address');
-  const address: ChatServerAddress = { id: checkServerId(server.id, 'server.id'), host: server.host, tcpPort: checkPort(server.tcpPort, 'server.tcpPort'), grpcPort: checkPort(server.grpcPort, 'server.grpcPort'), wsPort: checkWsPort(server.wsPort) };
-  if (server.grpcHost) {
-    if (!HOST.test(server.grpcHost)) throw invalid('server.grpcHost', 'server.grpcHost must be a host name or address');
-    address.grpcHost = server.grpcHost;
-  }
-  return address;
-}
-
-function checkFileServer(server: FileServerInfo__Output | null): FileServerAddress {
-  if (!server) throw invalid('server', 'server is required');
-  if (!HOST.test(server.host)) throw invalid('server.host', 'server.host must be a non-empty host name or address');
-  return { id: checkServerId(server.id, 'server.id'), host: server.host, tcpPort: checkPort(server.tcpPort, 'server.tcpPort'), wsPort: checkWsPort(server.wsPort) };
-}
-
-function checkUid(uid: number): number {
-  if (!Number.isSafeInteger(uid) || uid <= 0) throw invalid('uid', 'uid must be a positive integer');
-  return uid;
+  attachments: Attachments;
 }
 
 /**
@@ -80,7 +37,7 @@ async function storage<T>(logger: Logger, what: string, step: () => Promise<T>):
 }
 
 export function statusServiceHandlers(deps: StatusServiceDeps): StatusServiceHandlers {
-  const { redis, registry, fileRegistry, logger, tokenTtlSec } = deps;
+  const { redis, registry, fileRegistry, logger, tokenTtlSec, attachments } = deps;
 
   /** The file server named with a login: best effort, a failure only leaves it out of the answer. */
   async function chooseFileServer(uid: number): Promise<FileServerAddress | null> {
@@ -93,9 +50,12 @@ export function statusServiceHandlers(deps: StatusServiceDeps): StatusServiceHan
   }
 
   return {
+    Attach: attachments.attach,
+    ReportSuspect: unaryHandler(logger, async (req) => ({ down: await attachments.suspect(checkServerId(req.id, 'id'), req.from) })),
+
     ReportLoad: unaryHandler(logger, async (req) => {
       const server = checkServer(req.server);
-      const isNew = await storage(logger, 'report', () => registry.report(server, req.connections, req.draining));
+      const isNew = await storage(logger, 'report', () => registry.report(server, req.connections, req.draining, attachments.tokenOf('chat', server.id)));
       if (isNew) logger.info({ chatServer: server.id, host: server.host, tcpPort: server.tcpPort, grpcPort: server.grpcPort, wsPort: server.wsPort }, 'chat server registered');
       return { reportIntervalSec: registry.reportIntervalSec };
     }),
@@ -127,7 +87,7 @@ export function statusServiceHandlers(deps: StatusServiceDeps): StatusServiceHan
 
     ReportFileLoad: unaryHandler(logger, async (req) => {
       const server = checkFileServer(req.server);
-      const isNew = await storage(logger, 'file report', () => fileRegistry.report(server, req.connections, req.draining));
+      const isNew = await storage(logger, 'file report', () => fileRegistry.report(server, req.connections, req.draining, attachments.tokenOf('file', server.id)));
       if (isNew) logger.info({ fileServer: server.id, host: server.host, tcpPort: server.tcpPort, wsPort: server.wsPort }, 'file server registered');
       return { reportIntervalSec: fileRegistry.reportIntervalSec };
     }),

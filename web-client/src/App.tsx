@@ -23,8 +23,8 @@ function Root({ api }: { api: ParleyApi | undefined }) {
   const toast = useToast();
   const [me, setMe] = useState<Me | undefined>(undefined);
   const [resuming, setResuming] = useState(api !== undefined);
-  // Followed from the start: the contract has no getter, and the state may change before the layout mounts.
-  const [connection, setConnection] = useState<ConnectionStatus>({ state: 'signed-out' });
+  // Read now and followed from the start: the state may change before the layout mounts.
+  const [connection, setConnection] = useState<ConnectionStatus>(() => api?.connectionStatus() ?? { state: 'signed-out' });
 
   useEffect(() => {
     if (!api) {

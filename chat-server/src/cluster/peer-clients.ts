@@ -11,6 +11,7 @@ import {
   type Logger,
   type PeerAddress,
   type Redis,
+  ShedCounter,
 } from '@parley/common';
 import { PeerOutbox, type Missed } from './peer-outbox';
 import type { Push } from './push';
@@ -28,6 +29,14 @@ export interface PeerClientsOptions {
   maxPushesPerCall?: number;
   /** Request bytes per Deliver call at most (bodies and uids, estimated from above). Default: under 4 MiB. */
   maxBytesPerCall?: number;
+  /** Pushes per peer queued or in flight (chat.peer_outbox_max_pushes); beyond it dropped. Default: no bound. */
+  maxQueuedPushes?: number;
+  /** Their bytes per peer (chat.peer_outbox_max_bytes). Default: no bound. */
+  maxQueuedBytes?: number;
+  /** Deliver calls per peer in flight at once (chat.peer_max_in_flight). Default: no bound. */
+  maxInFlight?: number;
+  /** A call to a peer failed as UNAVAILABLE (peer-liveness.ts asks the status-server to probe it). */
+  onUnreachable?: (serverId: string) => void;
 }
 
 interface Peer {
@@ -41,7 +50,8 @@ const DEFAULT_MAX_BYTES_PER_CALL = 4 * 1024 * 1024 - 4096;
 /**
  * gRPC clients to the other chat servers: one channel per peer (HTTP/2 multiplexes every call),
  * addressed through the status registry in Redis or, failing that, config.ini. Pushes for a peer
- * are queued and leave once per tick as one Deliver call, each body once with its recipients.
+ * are queued and leave once per tick as one Deliver call, each body once with its recipients;
+ * the queue per peer is bounded (PeerOutbox), and what passes the bound is dropped and counted.
  */
 export class PeerClients {
   private readonly peers = new Map<string, Peer>();
@@ -50,21 +60,37 @@ export class PeerClients {
   private closed = false;
   private readonly deliverDeadlineMs: number;
   private readonly kickDeadlineMs: number;
+  private readonly shed: ShedCounter;
 
   constructor(private readonly options: PeerClientsOptions) {
     this.deliverDeadlineMs = options.deliverDeadlineMs ?? 3000;
     this.kickDeadlineMs = options.kickDeadlineMs ?? 3000;
+    this.shed = new ShedCounter(options.logger, 'pushes to a peer dropped: its outbox is full (recipients will sync)', 'peer_outbox_shed');
     this.outbox = new PeerOutbox((serverId, pushes) => this.call(serverId, pushes), {
       maxPushesPerCall: options.maxPushesPerCall ?? 2048,
       maxBytesPerCall: options.maxBytesPerCall ?? DEFAULT_MAX_BYTES_PER_CALL,
+      maxPushes: options.maxQueuedPushes,
+      maxBytes: options.maxQueuedBytes,
+      maxInFlight: options.maxInFlight,
+      onDropped: (server, pushes, load) => this.shed.add(pushes, { server, queued: load.pushes, queuedBytes: load.bytes }),
     });
+  }
+
+  /** Pushes dropped so far because a peer's outbox was full. */
+  get dropped(): number {
+    return this.shed.total;
+  }
+
+  /** What waits for `serverId`: pushes and bytes queued or in flight, and calls in flight. */
+  outboxLoad(serverId: string): { pushes: number; bytes: number; calls: number } {
+    return this.outbox.load(serverId);
   }
 
   /**
    * Sends pushes to their users on `serverId` with this tick's Deliver to that peer. Resolves,
    * never rejects, with the share that did not arrive: the users the peer reported not connected,
-   * or all of them when the call failed. Pushes dropped for want of an address, or because this
-   * closed, are not returned: there is nowhere better to send them.
+   * or all of them when the call failed. Pushes dropped for want of an address, because the peer's
+   * outbox was full, or because this closed, are not returned: there is nowhere better to send them.
    */
   async deliver(serverId: string, pushes: readonly Push[]): Promise<Push[]> {
     if (this.closed || pushes.length === 0) return [];
@@ -124,6 +150,7 @@ export class PeerClients {
   /** A failed peer is looked up again next time: it may have restarted elsewhere. */
   private onFailure(serverId: string, peer: Peer, err: unknown): void {
     if (toParleyError(err).code !== 'UNAVAILABLE') return;
+    this.options.onUnreachable?.(serverId);
     if (this.peers.get(serverId) === peer) {
       this.peers.delete(serverId);
       peer.client.close();

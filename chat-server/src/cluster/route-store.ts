@@ -24,6 +24,13 @@ if redis.call('HGET', KEYS[1], 'session') == ARGV[1] then
 end
 return 0`;
 
+// Deletes the route only while it still names the given server (a dead one): a login elsewhere keeps its own.
+const RELEASE_STALE_LUA = `
+if redis.call('HGET', KEYS[1], 'server') == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
 // Extends our route; recreates it when it vanished (Redis restarted, TTL raced); reports when a
 // newer session holds it, so a session whose Kick never arrived still learns it was replaced.
 const REFRESH_LUA = `
@@ -42,11 +49,13 @@ return 0`;
 interface RouteCommands {
   parleyRouteClaim(key: string, server: string, session: string, ttlMs: number): Promise<(string | null)[]>;
   parleyRouteRelease(key: string, session: string): Promise<number>;
+  parleyRouteReleaseStale(key: string, server: string): Promise<number>;
   parleyRouteRefresh(key: string, server: string, session: string, ttlMs: number): Promise<number>;
 }
 
 type RoutePipeline = {
   parleyRouteRelease(key: string, session: string): RoutePipeline;
+  parleyRouteReleaseStale(key: string, server: string): RoutePipeline;
   parleyRouteRefresh(key: string, server: string, session: string, ttlMs: number): RoutePipeline;
   hmget(key: string, ...fields: string[]): RoutePipeline;
   exec(): Promise<[Error | null, unknown][] | null>;
@@ -58,6 +67,7 @@ function commands(redis: Redis): RouteCommands {
   if (!defined.has(redis)) {
     redis.defineCommand('parleyRouteClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
     redis.defineCommand('parleyRouteRelease', { numberOfKeys: 1, lua: RELEASE_LUA });
+    redis.defineCommand('parleyRouteReleaseStale', { numberOfKeys: 1, lua: RELEASE_STALE_LUA });
     redis.defineCommand('parleyRouteRefresh', { numberOfKeys: 1, lua: REFRESH_LUA });
     defined.add(redis);
   }
@@ -97,6 +107,15 @@ export class RouteStore {
     const p = this.redis.pipeline() as unknown as RoutePipeline;
     for (const e of entries) p.parleyRouteRelease(RedisKeys.route(e.uid), e.session);
     await p.exec();
+  }
+
+  /** Removes the routes of users that still name `server` (a peer that is down); resolves how many went. */
+  async releaseStale(uids: readonly number[], server: string): Promise<number> {
+    if (uids.length === 0) return 0;
+    const p = this.redis.pipeline() as unknown as RoutePipeline;
+    for (const uid of uids) p.parleyRouteReleaseStale(RedisKeys.route(uid), server);
+    const results = (await p.exec()) ?? [];
+    return results.filter(([err, value]) => !err && value === 1).length;
   }
 
   /** Refreshes the TTL of many of this server's routes in one round trip. */

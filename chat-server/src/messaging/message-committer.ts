@@ -1,4 +1,4 @@
-import { ParleyError, type Logger, type MysqlPool } from '@parley/common';
+import { ParleyError, ShedCounter, type Logger, type MysqlPool } from '@parley/common';
 import { CommitLanes } from './commit-lanes';
 import { isRetryable, isRowDataError, isStaleAuthorization, sleep, sqlErrno } from './commit-errors';
 import { writeBatch } from './message-writer';
@@ -21,6 +21,10 @@ export interface CommitterOptions {
   lanes?: number;
   /** Attempts per batch for retryable failures (deadlock, lost connection, duplicate key race). */
   attempts?: number;
+  /** Sends waiting per lane besides the batch being written (chat.commit_max_pending); beyond it OVERLOADED. */
+  maxPending?: number;
+  /** Their bytes as `pendingBytes` counts them (chat.commit_max_pending_bytes); beyond it OVERLOADED. */
+  maxPendingBytes?: number;
 }
 
 interface Entry {
@@ -40,6 +44,15 @@ const MAX_BATCH_SQL_BYTES = 8 * 1024 * 1024;
 function estimatedSqlBytes(cmd: SendCommand): number {
   return 3 * (cmd.body.length + cmd.clientMsgId.length) + 160;
 }
+
+/** What a waiting send is charged against chat.commit_max_pending_bytes: its strings at 3 bytes per unit (an upper bound of both their memory and their SQL) and 1 KiB for the objects, promise and closures around it. */
+export function pendingBytes(cmd: SendCommand): number {
+  return 3 * (cmd.body.length + cmd.clientMsgId.length) + 1024;
+}
+
+/** retryAfterMs is kept within these: soon enough to matter, far enough not to come back into the same queue at once. */
+const MIN_RETRY_AFTER_MS = 100;
+const MAX_RETRY_AFTER_MS = 10_000;
 
 function batchLength(pending: readonly Entry[], max: number): number {
   let bytes = 0;
@@ -68,6 +81,7 @@ export class MessageCommitter {
   private readonly authorizer = new SendAuthorizer();
   private closed = false;
   private readonly attempts: number;
+  private readonly shed: ShedCounter;
 
   constructor(private readonly options: CommitterOptions) {
     this.attempts = options.attempts ?? 4;
@@ -81,13 +95,38 @@ export class MessageCommitter {
       maxBatch: options.maxBatch,
       batchLength,
       commit: (batch) => this.commitBatch(batch),
+      maxPending: options.maxPending,
+      maxPendingBytes: options.maxPendingBytes,
+      sizeOf: (entry) => pendingBytes(entry.cmd),
+    });
+    this.shed = new ShedCounter(options.logger, 'sends refused OVERLOADED: commit lane full', 'commit_overloaded');
+  }
+
+  /**
+   * Queues a send; resolves after the commit that made it durable (or found it already stored).
+   * Rejects at once with OVERLOADED, nothing stored, when the sender's lane is at its bound.
+   */
+  submit(cmd: SendCommand): Promise<SendResult> {
+    if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'The server is shutting down; send again'));
+    return new Promise<SendResult>((resolve, reject) => {
+      if (!this.lanes.tryAdd(cmd.senderUid, { cmd, resolve, reject })) reject(this.overloaded(cmd.senderUid));
     });
   }
 
-  /** Queues a send; resolves after the commit that made it durable (or found it already stored). */
-  submit(cmd: SendCommand): Promise<SendResult> {
-    if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'The server is shutting down; send again'));
-    return new Promise<SendResult>((resolve, reject) => this.lanes.add(cmd.senderUid, { cmd, resolve, reject }));
+  /** Throws OVERLOADED when senderUid's lane is full: lets a caller refuse before doing any work for the send. */
+  checkRoom(senderUid: number): void {
+    if (!this.lanes.hasRoomFor(senderUid)) throw this.overloaded(senderUid);
+  }
+
+  /** Sends refused OVERLOADED so far. */
+  get refused(): number {
+    return this.shed.total;
+  }
+
+  private overloaded(senderUid: number): ParleyError {
+    this.shed.add(1, { queued: this.lanes.queued, queuedBytes: this.lanes.queuedBytes });
+    const retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, this.lanes.backlogMs(senderUid)));
+    return new ParleyError('OVERLOADED', 'The server is busy and stored nothing; send again later with the same clientMsgId', { details: { retryAfterMs } });
   }
 
   /** Messages waiting for their next batch. */

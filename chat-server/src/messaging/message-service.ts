@@ -9,7 +9,8 @@ import type { RequestContext } from '../session/request-context';
 /**
  * SendReq: hands the message to the group committer, answers SendAck once it is committed, and
  * pushes MessagePush to the other members wherever they are connected. The push is a latency
- * optimisation; a recipient that misses it finds the message by sync. A `file` or `image`
+ * optimisation; a recipient that misses it finds the message by sync. When the committer's lane
+ * is full the send is refused OVERLOADED (retryable, nothing stored). A `file` or `image`
  * message is checked against the file it names first (file-attachment.ts).
  */
 export class MessageService {
@@ -22,6 +23,8 @@ export class MessageService {
   async send(ctx: RequestContext, req: SendReq): Promise<Omit<SendAck, 'reqId'>> {
     // System messages come from the server; a client must not be able to forge one.
     if (req.type === 'system') throw new ParleyError('FORBIDDEN', 'Clients cannot send system messages');
+    // A full commit lane refuses now, before the attachment read; submit checks again.
+    this.committer.checkRoom(ctx.uid);
     const fileId = await checkAttachment(this.pool, ctx.uid, req.type, req.body);
     const result = await this.committer.submit({
       senderUid: ctx.uid,

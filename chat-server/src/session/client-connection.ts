@@ -13,6 +13,7 @@ import {
   type ServerMessageOf,
   TlvDecoder,
 } from '@parley/protocol';
+import { ReadThrottle } from './read-throttle';
 import type { RequestContext } from './request-context';
 import type { WriteScheduler } from './write-scheduler';
 
@@ -42,6 +43,12 @@ export interface ConnectionOptions {
   loginTimeoutMs: number;
   /** Output buffered for a client that does not read; beyond this the connection is dropped. */
   maxBufferedBytes: number;
+  /**
+   * Output buffered beyond which the client's requests are not read until it has read its answers
+   * (default maxBufferedBytes / 8): a client that floods without reading stalls on its own TCP
+   * window instead of piling answers up in the server's memory.
+   */
+  pauseReadingAboveBytes?: number;
   /** Frames a client may send while its login is still being checked. */
   maxQueuedDuringLogin: number;
   /** Requests in flight before the connection stops reading (resumes at half). */
@@ -52,7 +59,6 @@ export interface ConnectionOptions {
 }
 
 const CLOSE_GRACE_MS = 5000;
-
 /**
  * One client socket (TCP, or a WebSocket through WsSocket): frame decoding, the login gate, write coalescing and closing. Everything a
  * request means lives elsewhere (login handler, request router); this class only moves frames.
@@ -73,9 +79,7 @@ export class ClientConnection implements RequestContext {
   closingSince = 0;
   private readonly decoder: TlvDecoder;
   private corked = false;
-  private inFlight = 0;
-  private paused = false;
-  private readingStopped = false;
+  private readonly throttle: ReadThrottle;
   private queued: Frame[] = [];
   private queuedBytes = 0;
   private loginTimer: NodeJS.Timeout | undefined;
@@ -91,6 +95,12 @@ export class ClientConnection implements RequestContext {
     // Counted from accept: bytes trickled in (which keep the heartbeat sweep away) do not extend it.
     this.loginTimer = setTimeout(() => this.onLoginTimeout(), options.loginTimeoutMs);
     this.loginTimer.unref();
+    this.throttle = new ReadThrottle(socket, {
+      maxInFlight: options.maxInFlight,
+      pauseAboveBytes: options.pauseReadingAboveBytes ?? options.maxBufferedBytes / 8,
+      // Not once closing; while a login is checked, queued frames are bounded by maxQueuedDuringLogin.
+      mayResume: () => this.open,
+    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => options.logger.debug({ err: err.message, conn: this.connId }, 'socket error'));
@@ -168,9 +178,7 @@ export class ClientConnection implements RequestContext {
 
   /** Stops reading from the client (shutdown); already queued work still completes. */
   stopReading(): void {
-    this.socket.pause();
-    this.paused = true;
-    this.readingStopped = true;
+    this.throttle.stop();
     this.queued = [];
   }
 
@@ -182,19 +190,11 @@ export class ClientConnection implements RequestContext {
 
   /** Request accounting for backpressure: a client with too many requests in flight is not read. */
   requestStarted(): void {
-    this.inFlight++;
-    if (this.inFlight >= this.options.maxInFlight && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-    }
+    this.throttle.requestStarted();
   }
 
   requestFinished(): void {
-    this.inFlight--;
-    if (this.paused && !this.readingStopped && this.inFlight <= this.options.maxInFlight / 2 && (this.state === 'active' || this.state === 'login')) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    this.throttle.requestFinished();
   }
 
   private writeNow(frame: Buffer): boolean {
@@ -205,7 +205,9 @@ export class ClientConnection implements RequestContext {
       this.options.scheduler.markDirty(this);
     }
     this.socket.write(frame);
-    if (this.socket.writableLength > this.options.maxBufferedBytes) {
+    const buffered = this.socket.writableLength;
+    this.throttle.wrote(buffered);
+    if (buffered > this.options.maxBufferedBytes) {
       this.options.logger.warn({ conn: this.connId, uid: this._uid, buffered: this.socket.writableLength }, 'client does not read; dropping connection');
       this.destroy();
       return false;
@@ -214,8 +216,9 @@ export class ClientConnection implements RequestContext {
   }
 
   private onData(chunk: Buffer): void {
-    if (!this.open || this.readingStopped) return;
+    if (!this.open || this.throttle.isStopped) return;
     this.lastSeen = Date.now();
+    this.throttle.read(chunk.length);
     let frames: Frame[];
     try {
       frames = this.decoder.push(chunk);

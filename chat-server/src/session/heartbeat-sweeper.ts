@@ -60,13 +60,25 @@ export class HeartbeatSweeper {
     clearInterval(this.timer);
   }
 
-  private async refresh(conns: ClientConnection[], now: number): Promise<void> {
+  /**
+   * Refreshes every active session's route now, recreating the missing ones (Redis lost its data:
+   * route-guard.ts). Resolves how many were recreated.
+   */
+  async reclaimAll(now = Date.now()): Promise<number> {
+    const conns = [...this.options.registry.sessions()].filter((c) => c.state === 'active' && c.sessionId !== '');
+    return this.refresh(conns, now, true);
+  }
+
+  private async refresh(conns: ClientConnection[], now: number, always = false): Promise<number> {
+    if (this.refreshing && !always) return 0;
     this.refreshing = true;
+    let recreated = 0;
     try {
       const outcomes = await this.options.routes.refreshMany(conns.map((c) => ({ uid: c.uid, session: c.sessionId })));
       outcomes.forEach((outcome, i) => {
         const conn = conns[i] as ClientConnection;
         conn.routeRefreshedAt = now;
+        if (outcome === 'recreated') recreated++;
         // The route names a newer session elsewhere and its Kick did not reach us: leave.
         if (outcome === 'superseded' && conn.state === 'active') kickConnection(conn);
       });
@@ -75,5 +87,6 @@ export class HeartbeatSweeper {
     } finally {
       this.refreshing = false;
     }
+    return recreated;
   }
 }

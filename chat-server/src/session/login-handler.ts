@@ -16,6 +16,8 @@ export interface LoginDeps {
   /** Where the session's token digest is kept for LogoutReq. */
   tokens?: SessionTokens;
   peers: PeerClients;
+  /** Which peers are down: an old session on one of those needs no Kick (it died with its server). */
+  liveness?: { isDown(serverId: string): boolean };
   logger: Logger;
   /** False once the server is draining: no new session may start. */
   accepting: () => boolean;
@@ -83,7 +85,7 @@ export class LoginHandler {
       return false;
     }
     conn.routeRefreshedAt = Date.now();
-    if (previous && previous.server !== deps.serverId) {
+    if (previous && previous.server !== deps.serverId && !deps.liveness?.isDown(previous.server)) {
       // Not awaited: a dead or slow old server must not hold up this login.
       const { server, session } = previous;
       deps.peers.kick(server, req.uid, sessionId, KickReason.LoggedInElsewhere).then(

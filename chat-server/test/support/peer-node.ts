@@ -35,6 +35,9 @@ export interface PeerNode {
   notifier: ClusterNotifier;
   /** Every Deliver request this node's ChatPeer service received, in order. */
   delivers: DeliverRequest__Output[];
+  /** Makes incoming Deliver calls wait (a slow peer) until `release` (they are recorded on arrival). */
+  holdDelivers(): void;
+  releaseDelivers(): void;
   /** A client logged in here; `frames` collects copies of the MessagePush frames it receives. */
   connect(user: { uid: number; token: string }): Promise<{ client: ChatClient; frames: Buffer[] }>;
   stop(): Promise<void>;
@@ -68,11 +71,14 @@ export async function startPeerNode(env: TestEnv, id: string, directory: ChatIns
 
   const delivers: DeliverRequest__Output[] = [];
   const handlers = createPeerHandlers(registry, logger);
+  let held: Promise<void> | undefined;
+  let release = (): void => undefined;
   const recording: ChatPeerHandlers = {
     ...handlers,
     Deliver: (call, callback) => {
       delivers.push(call.request);
-      handlers.Deliver(call, callback);
+      if (held) void held.then(() => handlers.Deliver(call, callback));
+      else handlers.Deliver(call, callback);
     },
   };
   const grpc = new Server();
@@ -88,6 +94,13 @@ export async function startPeerNode(env: TestEnv, id: string, directory: ChatIns
     peers,
     notifier,
     delivers,
+    holdDelivers() {
+      held ??= new Promise<void>((resolve) => (release = resolve));
+    },
+    releaseDelivers() {
+      held = undefined;
+      release();
+    },
     async connect(user) {
       const client = new ChatClient({ heartbeat: false });
       const frames: Buffer[] = [];
@@ -101,6 +114,8 @@ export async function startPeerNode(env: TestEnv, id: string, directory: ChatIns
       return { client, frames };
     },
     async stop() {
+      held = undefined;
+      release();
       listener.stopAccepting();
       await Promise.allSettled(clients.map((c) => c.close()));
       for (const conn of registry.all()) conn.destroy();

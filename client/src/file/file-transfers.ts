@@ -17,6 +17,14 @@ export interface FileTransfersDeps {
   retryDelayMs?: number;
 }
 
+export interface UploadOptions {
+  transferId?: string;
+  /** The conversation the file is for (the server checks membership and lets its members download it). */
+  conversationId?: number;
+  /** The clientMsgId of the message that will carry the file. */
+  clientMsgId?: string;
+}
+
 /** Unacknowledged chunks in flight (the protocol package's client uses the same). */
 const UPLOAD_WINDOW = 8;
 /** Bytes read per step while hashing a source. */
@@ -40,9 +48,18 @@ export class FileTransfers {
     return this.jobs.get(transferId);
   }
 
-  /** Starts an upload; `onTransfer` learns its id at once. */
-  upload(source: UploadSource, conversationId?: number, onTransfer?: (transferId: string) => void): Promise<FileRef> {
-    const job = this.newJob({ transferId: newTransferId(), direction: 'upload', name: source.name, total: source.size, ...(conversationId === undefined ? {} : { conversationId }) });
+  /**
+   * Starts an upload under `options.transferId` (made here when absent); `options.clientMsgId` names the
+   * message the file becomes (shown in the TransferView), `onTransfer` learns the transfer's id at once.
+   */
+  upload(source: UploadSource, options: UploadOptions = {}, onTransfer?: (transferId: string) => void): Promise<FileRef> {
+    const { conversationId, clientMsgId } = options;
+    const transferId = options.transferId ?? newTransferId();
+    if (this.jobs.has(transferId)) return Promise.reject(new ClientError('INVALID_ID', `Transfer ${transferId} is already running`));
+    const job = this.newJob({
+      transferId, direction: 'upload', name: source.name, total: source.size,
+      ...(conversationId === undefined ? {} : { conversationId }), ...(clientMsgId === undefined ? {} : { clientMsgId }),
+    });
     onTransfer?.(job.view.transferId);
     return this.run(job, async () => {
       const hash = sha256.create();
@@ -84,6 +101,30 @@ export class FileTransfers {
       if (bytesToHex(sha256(bytes)) !== file.sha256) throw new ProtocolError('SHA256_MISMATCH', 'The downloaded bytes do not match the sha256', { details: { fileId } });
       return bytes;
     });
+  }
+
+  /**
+   * Downloads a file known only by its id (an avatar: the DownloadResp names its size, mime and sha256),
+   * quietly (no transfer events), refusing one above `maxBytes`; verified against the server's sha256.
+   */
+  async fetchById(fileId: string, maxBytes: number): Promise<{ bytes: Uint8Array; mime: string; name: string }> {
+    const job = new TransferJob({ transferId: newTransferId(), direction: 'download', name: '', total: 0, fileId }, () => undefined);
+    const id = Number(fileId);
+    let result: { bytes: Uint8Array; mime: string; name: string } | undefined;
+    await this.attempts(job, async (conn, done) => {
+      const resp = await conn.request(MsgId.DownloadReq, { fileId: id, offset: 0 });
+      if (resp.size > maxBytes) throw new ProtocolError('VALIDATION_FAILED', `File ${fileId} is larger than ${maxBytes} bytes`);
+      const bytes = new Uint8Array(resp.size);
+      for (let received = 0; received < resp.size; ) {
+        const chunk = await done.next(MsgId.DownloadChunk, (m) => m.msg.fileId === id);
+        if (chunk.msg.offset !== received) throw new ProtocolError('INTERNAL', `Chunk at ${chunk.msg.offset}, expected ${received}`);
+        bytes.set(chunk.data, received);
+        received += chunk.data.length;
+      }
+      if (bytesToHex(sha256(bytes)) !== resp.sha256) throw new ProtocolError('SHA256_MISMATCH', 'The downloaded bytes do not match the sha256', { details: { fileId: id } });
+      result = { bytes, mime: resp.mime, name: resp.name };
+    });
+    return result!;
   }
 
   private newJob(view: Omit<TransferView, 'bytesDone' | 'bytesPerSec' | 'state'>): TransferJob {

@@ -178,5 +178,5 @@ async function main(): Promise<void> {
 
 main().then(
   () => process.exit(0),
-  (err: unknown) => fail(`${(err as { code?: string }).code ?? 'ERROR'}: ${err instanceof Error ? err.message : String(err)}`),
+  (err: unknown) => fail(`${(err as { code?: string }).code ?? 'ERROR'}: ${(err as { message?: string }).message ?? String(err)}`),
 );

@@ -1,5 +1,6 @@
 import { ConnectionClosedError, ProtocolError, type SendAck } from '@parley/protocol/codec';
 import type { LocalStore, OutboxEntry } from '../store/local-store';
+import { randomId } from '../ids';
 
 export interface OutboxDeps {
   store: LocalStore;
@@ -18,7 +19,7 @@ export function isRetryableSendError(err: unknown): boolean {
   return err instanceof ProtocolError && (err.code === 'UNAVAILABLE' || err.code === 'RATE_LIMITED');
 }
 
-const newClientMsgId = (): string => globalThis.crypto.randomUUID();
+const newClientMsgId = (): string => randomId();
 
 /**
  * Messages waiting for their SendAck. Each gets its clientMsgId once, is stored before it is sent, and
@@ -48,8 +49,11 @@ export class Outbox {
     return this.entries.get(clientMsgId);
   }
 
-  add(conversationId: number, type: OutboxEntry['type'], body: string): OutboxEntry {
-    const entry: OutboxEntry = { clientMsgId: newClientMsgId(), conversationId, type, body, createdAtMs: Date.now(), state: 'sending' };
+  /** Queues a message; `clientMsgId` is the caller's id (made here when absent). An id already queued is not queued twice. */
+  add(conversationId: number, type: OutboxEntry['type'], body: string, clientMsgId?: string): OutboxEntry {
+    const queued = clientMsgId === undefined ? undefined : this.entries.get(clientMsgId);
+    if (queued) return queued;
+    const entry: OutboxEntry = { clientMsgId: clientMsgId ?? newClientMsgId(), conversationId, type, body, createdAtMs: Date.now(), state: 'sending' };
     this.entries.set(entry.clientMsgId, entry);
     this.write(entry);
     this.flush();

@@ -1,5 +1,6 @@
 import { ConnectionClosedError, DEFAULT_CLIENT_MAX_FRAME_BYTES, type Frame } from '@parley/protocol/codec';
-import type { FrameTransport, ServerAddress } from './frame-transport';
+import { ClientError } from '../client-error';
+import type { FrameTransport, ServerAddress, TransportFactory } from './frame-transport';
 import { decodeSingleFrame } from './single-frame';
 
 /** The part of the WebSocket API used here; the browser's WebSocket and the `ws` package both have it. */
@@ -114,4 +115,17 @@ export class WebSocketTransport implements FrameTransport {
     this.closed = true;
     this.closeListener(error);
   }
+}
+
+/**
+ * The browser's TransportFactory: WebSocket to the port the gate named, wss:// when the gate's answer
+ * says the server speaks TLS (`secure` overrides it). A server the gate names without a WebSocket port
+ * cannot be reached from a page: NO_WEBSOCKET.
+ */
+export function webSocketTransports(WebSocketImpl: WebSocketConstructor, secure?: boolean, options: WebSocketTransportOptions = {}): TransportFactory {
+  return (address) => {
+    const url = WebSocketTransport.urlFor(address, secure ?? address.tls === true);
+    if (url === undefined) throw new ClientError('NO_WEBSOCKET', `${address.host} has no WebSocket port`);
+    return new WebSocketTransport(WebSocketImpl, url, options);
+  };
 }

@@ -50,4 +50,8 @@ export const configRules: readonly Rule[] = [
     const pairs = ARGON2_OWASP_MINIMUMS.map((m) => `${m.memoryKib} KiB × ${m.timeCost}`).join(', ');
     return `[gate] hash_memory_kib ${gate.hashMemoryKib} with hash_time_cost ${gate.hashTimeCost} is below OWASP's minimum for argon2id (at ${gate.hashTimeCost} iterations at least ${least} KiB; the minimum pairs are ${pairs})`;
   },
+  ({ chat }) =>
+    chat.outputPauseBytes < chat.maxOutputBytes
+      ? undefined
+      : `[chat] output_pause_bytes ${chat.outputPauseBytes} must be below max_output_bytes ${chat.maxOutputBytes} (a client is paused before it is dropped)`,
 ];

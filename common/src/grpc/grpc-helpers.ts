@@ -9,11 +9,19 @@ import { fromGrpcError, toGrpcError } from './grpc-errors';
 
 export const DEFAULT_DEADLINE_MS = 5000;
 
-/** Channel options every Parley client uses: keepalive so a dead peer is noticed. */
+/**
+ * Channel options every Parley client uses: keepalive so a dead peer is noticed, and a short reconnect
+ * backoff. grpc-js waits 1 s after the first failed connection and up to 120 s later on (±20 %), and a
+ * call made while it waits fails at once: a gate whose status-server was down for ten seconds refused
+ * logins for up to ten more after it was back. Every channel here is internal (a few per process, to
+ * servers on the same network), so trying again every ≤ 500 ms costs nothing.
+ */
 export const CLIENT_CHANNEL_OPTIONS: ChannelOptions = {
   'grpc.keepalive_time_ms': 15000,
   'grpc.keepalive_timeout_ms': 5000,
   'grpc.keepalive_permit_without_calls': 1,
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 500,
 };
 
 type UnaryInvoker<Res> = (options: CallOptions, callback: (err: ServiceError | null, value?: Res) => void) => unknown;

@@ -19,6 +19,10 @@ export type { FileServerInfo, FileServerInfo__Output } from '../generated/parley
 export type { FileServerLoad, FileServerLoad__Output } from '../generated/parley/status/FileServerLoad';
 export type { ListFileServersReply, ListFileServersReply__Output } from '../generated/parley/status/ListFileServersReply';
 export type { ReportFileLoadRequest, ReportFileLoadRequest__Output } from '../generated/parley/status/ReportFileLoadRequest';
+export type { AttachRequest, AttachRequest__Output } from '../generated/parley/status/AttachRequest';
+export type { ClusterEvent, ClusterEvent__Output } from '../generated/parley/status/ClusterEvent';
+export type { ReportSuspectReply, ReportSuspectReply__Output } from '../generated/parley/status/ReportSuspectReply';
+export type { ReportSuspectRequest, ReportSuspectRequest__Output } from '../generated/parley/status/ReportSuspectRequest';
 export type { ValidateTokenRequest, ValidateTokenRequest__Output } from '../generated/parley/status/ValidateTokenRequest';
 export type { DeliverReply, DeliverReply__Output } from '../generated/parley/chatpeer/DeliverReply';
 export type { DeliverRequest, DeliverRequest__Output } from '../generated/parley/chatpeer/DeliverRequest';

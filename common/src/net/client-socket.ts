@@ -17,12 +17,14 @@ export interface ClientSocket {
   destroy(): unknown;
   pause(): unknown;
   resume(): unknown;
+  /** Reading is paused (backpressure on a client that does not read its answers). */
+  isPaused(): boolean;
   cork(): void;
   uncork(): void;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   on(event: 'close' | 'drain', listener: () => void): unknown;
-  once(event: 'close', listener: () => void): unknown;
+  once(event: 'close' | 'drain', listener: () => void): unknown;
   off(event: 'close' | 'drain', listener: () => void): unknown;
   /**
    * Message transports only: the largest frame body the next incoming message may carry, enforced

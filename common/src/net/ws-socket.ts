@@ -118,6 +118,10 @@ export class WsSocket extends EventEmitter implements ClientSocket {
     return this;
   }
 
+  isPaused(): boolean {
+    return this.ws.isPaused;
+  }
+
   cork(): void {
     this.raw.cork();
   }

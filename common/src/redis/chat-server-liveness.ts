@@ -22,7 +22,7 @@ export function parseRecord(raw: string): ChatServerRecord | undefined {
   if (typeof rec.connections !== 'number' || typeof rec.lastReportMs !== 'number' || typeof rec.draining !== 'boolean') return undefined;
   const server: ChatServerRecord['server'] = { id: s.id, host: s.host, tcpPort: s.tcpPort, grpcPort: s.grpcPort, wsPort: wsPortOf(s) };
   if (typeof s.grpcHost === 'string' && s.grpcHost) server.grpcHost = s.grpcHost;
-  return { server, connections: rec.connections, lastReportMs: rec.lastReportMs, draining: rec.draining };
+  return { server, connections: rec.connections, lastReportMs: rec.lastReportMs, draining: rec.draining, ...(rec.down === true ? { down: true } : {}) };
 }
 
 /** Parses one record of RedisKeys.fileServers; undefined when it is not a well-formed record. */
@@ -37,10 +37,13 @@ export function parseFileRecord(raw: string): FileServerRecord | undefined {
   const s = rec?.server;
   if (!rec || !s || typeof s.id !== 'string' || typeof s.host !== 'string' || typeof s.tcpPort !== 'number') return undefined;
   if (typeof rec.connections !== 'number' || typeof rec.lastReportMs !== 'number' || typeof rec.draining !== 'boolean') return undefined;
-  return { server: { id: s.id, host: s.host, tcpPort: s.tcpPort, wsPort: wsPortOf(s) }, connections: rec.connections, lastReportMs: rec.lastReportMs, draining: rec.draining };
+  return { server: { id: s.id, host: s.host, tcpPort: s.tcpPort, wsPort: wsPortOf(s) }, connections: rec.connections, lastReportMs: rec.lastReportMs, draining: rec.draining, ...(rec.down === true ? { down: true } : {}) };
 }
 
-/** The liveness rule (the status-server's pick script applies the same one). */
-export function isLive(record: Pick<ChatServerRecord, 'lastReportMs'>, nowMs: number, reportIntervalSec: number): boolean {
-  return nowMs - record.lastReportMs < STALE_AFTER_INTERVALS * reportIntervalSec * 1000;
+/**
+ * The liveness rule (the status-server's pick script applies the same one): reported within 3 intervals
+ * and not marked down (a dead attachment or a failed probe, docs/status-server.md).
+ */
+export function isLive(record: Pick<ChatServerRecord, 'lastReportMs' | 'down'>, nowMs: number, reportIntervalSec: number): boolean {
+  return record.down !== true && nowMs - record.lastReportMs < STALE_AFTER_INTERVALS * reportIntervalSec * 1000;
 }

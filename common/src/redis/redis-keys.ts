@@ -30,6 +30,11 @@ export interface ChatServerRecord {
   lastReportMs: number;
   /** A draining server is shutting down and is never chosen. */
   draining: boolean;
+  /**
+   * Marked down by a status-server: its attachment stream ended (the process died) or a probe failed.
+   * Never chosen, its users count as offline; the server's next report or attachment clears it.
+   */
+  down?: boolean;
 }
 
 /** The JSON value of one field of RedisKeys.fileServers: like a chat server's, without a gRPC port. */
@@ -39,4 +44,6 @@ export interface FileServerRecord {
   connections: number;
   lastReportMs: number;
   draining: boolean;
+  /** As ChatServerRecord.down. */
+  down?: boolean;
 }

@@ -28,6 +28,8 @@ const MAX_PASSWORD_CHARS = 1024;
 const MAX_CODE_CHARS = 16;
 const MAX_FILE_ID_CHARS = 64;
 const MAX_ERROR_CODE_CHARS = 64;
+/** docs/protocol.md: an avatar string is at most 512 characters. */
+const MAX_AVATAR_CHARS = 512;
 
 const id = z.int().positive();
 const token = (max: number) => z.string().min(1).max(max).regex(TOKEN);
@@ -88,6 +90,7 @@ export const ARG_SCHEMAS = {
   pauseTransfer: z.tuple([token(MAX_TOKEN_CHARS)]),
   resumeTransfer: z.tuple([token(MAX_TOKEN_CHARS)]),
   cancelTransfer: z.tuple([token(MAX_TOKEN_CHARS)]),
+  avatarImage: z.tuple([text(0, MAX_AVATAR_CHARS)]),
   snapshot: z.tuple([]),
   uploadData: z.union([
     z.tuple([z.int().positive(), z.instanceof(Uint8Array).refine((b) => b.byteLength <= MAX_UPLOAD_READ_BYTES, { message: 'too many bytes' })]),

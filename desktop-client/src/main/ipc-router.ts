@@ -66,6 +66,7 @@ function handlers(core: DesktopCore, options: IpcRouterOptions): Handlers {
     pauseTransfer: ([transferId]) => core.pauseTransfer(transferId),
     resumeTransfer: ([transferId]) => core.resumeTransfer(transferId),
     cancelTransfer: ([transferId]) => core.cancelTransfer(transferId),
+    avatarImage: ([avatar]) => core.avatarImage(avatar),
     snapshot: () => events.snapshot(),
     uploadData: ([requestId, bytes, errorCode], event) => uploads.answer(event.sender.id, requestId, bytes, errorCode),
   };

@@ -156,6 +156,9 @@ export function createPreloadApi(ipc: IpcRendererLike, options: PreloadApiOption
       return () => void set.delete(entry);
     },
 
+    connectionStatus: () => cache.get('connection') ?? { state: 'signed-out' },
+    currentUser: () => cache.get('me'),
+
     sendCode: (email, purpose) => call('sendCode', email, purpose),
     register: (form) => call('register', form),
     resetPassword: (form) => call('resetPassword', form),
@@ -179,6 +182,16 @@ export function createPreloadApi(ipc: IpcRendererLike, options: PreloadApiOption
     requestFriend: (uid, note) => call('requestFriend', uid, note),
     answerFriendRequest: (requestId, accept) => call('answerFriendRequest', requestId, accept),
     friendRequests: () => cache.get('friendRequests') ?? [],
+    user(uid) {
+      // From the cached state: me, friends, requests (group members come from groupMembers()).
+      const me = cache.get('me');
+      if (me?.uid === uid) return { uid, name: me.name, nickname: me.nickname, avatar: me.avatar };
+      const contact = cache.get('contacts')?.find((c) => c.uid === uid);
+      if (contact) return { uid, name: contact.name, nickname: contact.nickname, avatar: contact.avatar };
+      const request = cache.get('friendRequests')?.flatMap((r) => [r.from, r.to]).find((u) => u.uid === uid);
+      return request ? { ...request } : undefined;
+    },
+    avatarImage: (avatar) => call('avatarImage', avatar),
     updateProfile: (change) => call('updateProfile', change),
 
     groups: () => cache.get('groups') ?? [],

@@ -33,6 +33,7 @@ export const INVOKE_METHODS = [
   'pauseTransfer',
   'resumeTransfer',
   'cancelTransfer',
+  'avatarImage',
 ] as const;
 export type InvokeMethod = (typeof INVOKE_METHODS)[number];
 

@@ -126,6 +126,19 @@ export class FakeCore implements DesktopCore {
   friendRequests() {
     return this.state.friendRequests;
   }
+  connectionStatus() {
+    return { state: 'online' as const };
+  }
+  currentUser() {
+    return { ...ME };
+  }
+  user(uid: number) {
+    return this.state.contacts.find((c) => c.uid === uid);
+  }
+  async avatarImage(avatar: string) {
+    this.record('avatarImage', [avatar]);
+    return avatar === 'file:7' ? { bytes: new Uint8Array([1, 2, 3]), mime: 'image/png' } : undefined;
+  }
   async updateProfile(change: { nickname?: string; avatarFileId?: string | null }) {
     this.record('updateProfile', [change]);
     return { ...ME, nickname: change.nickname ?? ME.nickname };

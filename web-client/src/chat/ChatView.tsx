@@ -87,8 +87,31 @@ export function ChatView({ conversation, me, onBack }: { conversation: Conversat
       .finally(() => (loadingOlder.current = false));
   }, [api, id, messages, hasMore, toast]);
 
-  const names = useMemo(() => new Map([...api.contacts().map((c) => [c.uid, c.nickname || c.name] as const), [me.uid, me.nickname || me.name]]), [api, me]);
   const isGroup = conversation.kind === 'group';
+  // Sender names come from what the core knows (friends, requests, searches, members fetched); in a
+  // group, its members are fetched once on opening so strangers' names show too.
+  const [membersLoaded, setMembersLoaded] = useState(0);
+  useEffect(() => {
+    if (conversation.groupId === undefined) return undefined;
+    let live = true;
+    api
+      .groupMembers(conversation.groupId)
+      .then(() => live && setMembersLoaded((n) => n + 1))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [api, conversation.groupId]);
+  const names = useMemo(() => {
+    const map = new Map<number, string>([[me.uid, me.nickname || me.name]]);
+    for (const m of messages) {
+      const u = map.has(m.senderUid) ? undefined : api.user(m.senderUid);
+      if (u) map.set(u.uid, u.nickname || u.name);
+    }
+    return map;
+    // membersLoaded: re-read once the members are known.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, me, messages, membersLoaded]);
   return (
     <div className="chat">
       <header className="chat-head">

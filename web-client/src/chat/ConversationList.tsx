@@ -18,7 +18,7 @@ export function ConversationList({ conversations, openId, onOpen }: { conversati
           {conversations.map((c) => (
             <li key={c.conversationId}>
               <button type="button" className={`conv ${c.conversationId === openId ? 'active' : ''}`} aria-current={c.conversationId === openId ? 'true' : undefined} onClick={() => onOpen(c.conversationId)}>
-                <Avatar name={c.title} size={44} />
+                <Avatar name={c.title} avatar={c.avatar} size={44} />
                 <span className="conv-main">
                   <span className="conv-top">
                     <span className="conv-title">

@@ -20,11 +20,12 @@ function Delivery({ m }: { m: MessageView }) {
 }
 
 export const MessageBubble = memo(function MessageBubble({ m, mine, sender, showSender }: { m: MessageView; mine: boolean; sender: string; showSender: boolean }) {
+  const api = useApi();
   if (m.type === 'system') return <div className="system-msg">{systemText(m)}</div>;
   const file = fileRefOf(m);
   return (
     <div className={`msg ${mine ? 'mine' : 'theirs'}`} data-delivery={m.delivery}>
-      <Avatar name={sender} size={36} />
+      <Avatar name={sender} avatar={api.user(m.senderUid)?.avatar} size={36} />
       <div className="msg-col">
         {!mine && showSender && <span className="msg-sender">{sender}</span>}
         <div className="msg-line">

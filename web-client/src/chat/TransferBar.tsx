@@ -7,7 +7,7 @@ import { bytes } from '../lib/format';
 export function TransferBar({ transfer: t, compact = false }: { transfer: TransferView; compact?: boolean }) {
   const api = useApi();
   const pct = t.total > 0 ? Math.min(100, Math.round((t.bytesDone / t.total) * 100)) : 0;
-  const verb = t.direction === 'upload' ? 'Uploading' : 'Downloading';
+  const verb = t.direction === 'upload' ? (t.state === 'done' ? 'Uploaded' : 'Uploading') : t.state === 'done' ? 'Downloaded' : 'Downloading';
   return (
     <div className={`transfer ${compact ? 'compact' : ''} transfer-${t.state}`}>
       {!compact && (

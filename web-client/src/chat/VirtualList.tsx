@@ -88,7 +88,11 @@ export function VirtualList<T>({ items, keyOf, render, estimate, onNearTop, labe
 
   const capture = (el: HTMLDivElement) => {
     const { offsets: o, items: list, keyOf: key } = latest.current;
-    const i = indexAt(o, el.scrollTop);
+    // The row after the top one is the anchor: the top row may be a header whose key comes back at the
+    // top after a prepend (a day separator when older messages of the same day arrive), which would
+    // leave the view at the top and stop scroll-back from asking for more.
+    const top = indexAt(o, el.scrollTop);
+    const i = top + 1 < list.length ? top + 1 : top;
     const item = list[i];
     anchor.current = item === undefined ? undefined : { key: key(item), delta: el.scrollTop - (o[i] ?? 0) };
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK_PX;

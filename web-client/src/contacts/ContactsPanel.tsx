@@ -38,7 +38,7 @@ export function ContactsPanel({ onOpenConversation }: { onOpenConversation: (id:
             {sorted.map((c) => (
               <li key={c.uid}>
                 <button type="button" className="person" onClick={() => openChat(c.uid)} aria-label={`${c.nickname || c.name}, ${c.online ? 'online' : 'offline'}: open chat`}>
-                  <Avatar name={c.nickname || c.name} size={40} online={c.online} />
+                  <Avatar name={c.nickname || c.name} avatar={c.avatar} size={40} online={c.online} />
                   <span className="person-name">{c.nickname || c.name}</span>
                   <span className="person-sub">@{c.name}</span>
                 </button>

@@ -42,7 +42,7 @@ export function UserSearch() {
           <ul className="people" aria-label="Search results">
             {results.map((u) => (
               <li key={u.uid} className="person">
-                <Avatar name={u.nickname || u.name} size={36} />
+                <Avatar name={u.nickname || u.name} avatar={u.avatar} size={36} />
                 <span className="person-name">{u.nickname || u.name}</span>
                 <span className="person-sub">@{u.name}</span>
                 <button type="button" className="primary small" disabled={sent.has(u.uid)} onClick={() => add(u.uid)} aria-label={`Add ${u.nickname || u.name} as a friend`}>

@@ -62,7 +62,7 @@ export function GroupPanel({ groupId, me, onClose }: { groupId: number; me: Me; 
         <ul className="people" aria-label="Members">
           {members.map((m) => (
             <li key={m.uid} className="person">
-              <Avatar name={m.nickname || m.name} size={32} />
+              <Avatar name={m.nickname || m.name} avatar={m.avatar} size={32} />
               <span className="person-name">
                 {m.nickname || m.name}
                 {m.uid === me.uid ? ' (you)' : ''}

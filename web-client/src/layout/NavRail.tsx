@@ -15,7 +15,7 @@ export function NavRail({ tab, me, unread, onTab }: { tab: Tab; me: Me; unread: 
   return (
     <nav className="rail" aria-label="Main">
       <span className="rail-me">
-        <Avatar name={me.nickname || me.name} size={36} />
+        <Avatar name={me.nickname || me.name} avatar={me.avatar} size={36} />
       </span>
       {TABS.map((t) => (
         <button key={t.tab} type="button" className={`rail-btn ${tab === t.tab ? 'active' : ''}`} aria-current={tab === t.tab ? 'page' : undefined} aria-label={t.tab === 'chats' && unread > 0 ? `${t.label}, ${unread} unread` : t.label} onClick={() => onTab(t.tab)}>

@@ -44,9 +44,11 @@ export function bytes(n: number): string {
 export function fileRefOf(m: MessageView): FileRef | undefined {
   if (m.type !== 'image' && m.type !== 'file') return undefined;
   try {
-    const v = JSON.parse(m.body) as Partial<FileRef>;
-    if (typeof v.fileId === 'string' && typeof v.name === 'string' && typeof v.size === 'number') {
-      return { fileId: v.fileId, name: v.name, size: v.size, sha256: String(v.sha256 ?? ''), mime: String(v.mime ?? 'application/octet-stream') };
+    // The body's fileId is a number on the wire (docs/protocol.md FileMessageBody); FileRef names it as a string.
+    const v = JSON.parse(m.body) as Omit<Partial<FileRef>, 'fileId'> & { fileId?: unknown };
+    const fileId = typeof v.fileId === 'number' && Number.isSafeInteger(v.fileId) && v.fileId > 0 ? String(v.fileId) : typeof v.fileId === 'string' && /^[1-9]\d*$/.test(v.fileId) ? v.fileId : undefined;
+    if (fileId !== undefined && typeof v.name === 'string' && typeof v.size === 'number') {
+      return { fileId, name: v.name, size: v.size, sha256: String(v.sha256 ?? ''), mime: String(v.mime ?? 'application/octet-stream') };
     }
   } catch {
     // Not JSON: shown as an unreadable attachment below.

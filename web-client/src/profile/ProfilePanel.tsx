@@ -44,7 +44,7 @@ export function ProfilePanel({ me }: { me: Me }) {
       </header>
       <div className="pane-scroll profile">
         <div className="profile-card">
-          <Avatar name={me.nickname || me.name} size={64} />
+          <Avatar name={me.nickname || me.name} avatar={me.avatar} size={64} />
           <div>
             <div className="profile-name">{me.nickname || me.name}</div>
             <div className="person-sub">@{me.name}</div>

@@ -1,0 +1,224 @@
+/**
+ * Overload benchmark (not a test): `node bench/dist/src/overload-bench.js [options]`.
+ * Issue 11 item 10 / issue 12 "Overload": one chat server, with its production queue bounds, is
+ * driven at ~10× the rate it sustains; its RSS must stay flat, the excess must be refused with the
+ * retryable OVERLOADED, nothing acked may be lost, and latency must come back once the flood ends.
+ *
+ * Starts a status-server and one chat server (chat1) through the e2e harness, friend pairs with
+ * tokens straight in MySQL/Redis (chat-fixtures.ts), both partners of every pair on chat1, and the
+ * load-worker.ts generators (pinned to another core than the server when there are two). Phases:
+ *   1. calibrate (--calibrate-sec 10): closed loop, every sender with --calibrate-outstanding (8)
+ *      sends unanswered; the acked msg/s is the sustainable rate (or give it: --sustainable N).
+ *   2. normal (--normal-sec 10) at --normal-share (0.5) × sustainable.
+ *   3. overload (--overload-sec 60) at --factor (10) × sustainable, open loop: every connection
+ *      may have --max-outstanding (256, the server's in-flight cap) sends unanswered.
+ *   4. recovery (--recovery-sec 20) at the normal rate.
+ * Phases run as steps of --step-sec (5): rates, refusals by code, ack latency per step. chat1's RSS
+ * and CPU are sampled every second. At the end the rows in MySQL are counted against the acks.
+ * Writes bench/results/overload-<timestamp>.json and .md. Every phase is bounded in time.
+ *
+ * Options: --users 2000 --workers 2 --body-bytes 1024 --server-cores 0 --generator-cores 1 --no-pin
+ *   --set section.key=value (repeatable: a config override, e.g. --set chat.commit_max_pending=5000)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { argValue } from '@parley/common';
+import { Cluster, REPO_ROOT } from '@parley/e2e';
+import { applySets, num } from './bench-args';
+import { createChatFixtures } from './chat-fixtures';
+import { Generators, mergeConnects, mergeSteps, planUsers, type StepSummary } from './chat-generators';
+import type { ConnectResult, StepResult } from './load-protocol';
+import { renderOverloadMarkdown, overloadVerdicts, type OverloadReport, type PhaseName, type RssSample } from './overload-report';
+import { cpuSec, hasTaskset, pin, rssKib } from './proc-stats';
+
+const TICK_MS = 2;
+
+/** As chat-bench: production settings, per-connection rate limits lifted (few connections carry the load). The queue bounds keep their defaults. */
+const SECTIONS: Record<string, Record<string, string | number | boolean>> = {
+  cluster: { log_level: 'info' },
+  mysql: { pool_size: 10 },
+  status: { report_interval_sec: 5 },
+  chat: {
+    heartbeat_sec: 10,
+    max_unauthenticated_per_ip: 1_000_000,
+    send_rate_per_sec: 10_000_000,
+    send_burst: 10_000_000,
+    request_rate_per_sec: 10_000_000,
+    request_burst: 10_000_000,
+    ping_rate_per_sec: 10_000_000,
+    ping_burst: 10_000_000,
+    ack_rate_per_sec: 10_000_000,
+    ack_burst: 10_000_000,
+    abuse_limit: 10_000_000,
+  },
+};
+
+const log = (msg: string) => console.log(`[overload-bench] ${msg}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Samples a process's RSS and CPU every second, labelled with the phase running at the time. */
+class RssSampler {
+  readonly samples: RssSample[] = [];
+  phase: PhaseName = 'calibrate';
+  private timer: NodeJS.Timeout | undefined;
+  private lastCpu: number;
+  private lastAt: number;
+
+  constructor(
+    private readonly pid: number,
+    private readonly t0: number,
+  ) {
+    this.lastCpu = cpuSec(pid);
+    this.lastAt = Date.now();
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.sample(), 1000);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private sample(): void {
+    const now = Date.now();
+    const cpu = cpuSec(this.pid);
+    const cpuPct = Math.round(((cpu - this.lastCpu) / ((now - this.lastAt) / 1000)) * 100);
+    this.lastCpu = cpu;
+    this.lastAt = now;
+    this.samples.push({ t: Math.round((now - this.t0) / 100) / 10, phase: this.phase, rssMib: Math.round((rssKib(this.pid) / 1024) * 10) / 10, cpuPct });
+  }
+}
+
+interface PhasePlan {
+  name: PhaseName;
+  seconds: number;
+  rate: number;
+  maxOutstanding: number;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const argv = process.argv.slice(2);
+  applySets(argv, SECTIONS);
+  const users = num('users', 2000);
+  const workers = num('workers', 2);
+  const bodyBytes = num('body-bytes', 1024);
+  const stepSec = num('step-sec', 5);
+  const factor = num('factor', 10);
+  const pinning = !argv.includes('--no-pin') && hasTaskset() && availableParallelism() >= 2;
+  const serverCores = pinning ? (argValue('server-cores') ?? '0') : undefined;
+  const generatorCores = pinning ? (argValue('generator-cores') ?? '1') : undefined;
+  if (generatorCores) pin(process.pid, generatorCores);
+  const load0 = loadavg();
+  log(`load average ${load0.map((x) => x.toFixed(2)).join(' ')}${load0[0] !== undefined && load0[0] > 1 ? ' — the machine is busy: numbers are indicative only' : ''}`);
+
+  const cluster = await Cluster.start({ chatServers: 1, kinds: ['status', 'chat'], sections: SECTIONS });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      log(`${signal}: stopping cluster`);
+      const hard = setTimeout(() => process.exit(130), 15_000);
+      void cluster.stop().finally(() => {
+        clearTimeout(hard);
+        process.exit(130);
+      });
+    });
+  const pid = cluster.processes.get('chat1')?.child.pid as number;
+  if (serverCores) for (const proc of cluster.processes.values()) pin(proc.child.pid as number, serverCores);
+  const gens = Generators.start(workers, generatorCores);
+  const sampler = new RssSampler(pid, started);
+  const report: OverloadReport = {
+    date: new Date().toISOString(),
+    command: `node bench/dist/src/overload-bench.js ${argv.join(' ')}`.trim(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+    node: process.version,
+    loadAverageAtStart: load0,
+    pinning: serverCores ? `chat server and status-server on core ${serverCores}, generators on core ${generatorCores}; MariaDB and Redis unpinned` : 'not pinned',
+    config: SECTIONS,
+    users,
+    bodyBytes,
+    sustainablePerSec: 0,
+    sustainableSource: '',
+    factor,
+    phases: [],
+    samples: sampler.samples,
+    acks: 0,
+    rows: 0,
+    verdicts: [],
+    totalSec: 0,
+  };
+  try {
+    const fixtures = await createChatFixtures(cluster.env.pool, cluster.env.redis, users);
+    const endpoint = cluster.chatEndpoint('chat1');
+    const shares = planUsers(fixtures, { workers, endpoints: [{ id: 'chat1', host: endpoint.host, port: endpoint.tcpPort }], net: 90, addressesPerWorker: 2 });
+    const connected = mergeConnects(await gens.all<ConnectResult>(shares.map((s) => ({ cmd: 'connect' as const, users: s, concurrency: 200, addressBy: 'conversation' as const, bodyBytes, heartbeats: true }))));
+    log(`connected ${connected.loggedIn}/${connected.attempted} users on chat1`);
+    sampler.start();
+
+    const runStep = async (phase: PhaseName, rate: number, seconds: number, maxOutstanding: number, drainMs: number): Promise<StepSummary> => {
+      const step = mergeSteps(await gens.all<StepResult>({ cmd: 'throughput', rate: rate / workers, durationMs: seconds * 1000, drainMs, maxOutstanding, tickMs: TICK_MS }));
+      report.acks += step.acks;
+      const rss = sampler.samples.at(-1)?.rssMib ?? 0;
+      log(`   ${phase} ${rate}/s: sent ${step.sentPerSec}/s, acked ${step.ackedPerSec}/s, errors ${JSON.stringify(step.errors)}, ack p50/p99 ${step.ackMs.p50}/${step.ackMs.p99} ms, RSS ${rss} MiB`);
+      return step;
+    };
+
+    const given = argValue('sustainable');
+    if (given) {
+      report.sustainablePerSec = Number(given);
+      report.sustainableSource = '--sustainable';
+    } else {
+      const seconds = num('calibrate-sec', 10);
+      const outstanding = num('calibrate-outstanding', 8);
+      log(`calibrate: ${seconds} s closed loop, ${outstanding} unanswered sends per sender`);
+      sampler.phase = 'calibrate';
+      const step = await runStep('calibrate', 1_000_000, seconds, outstanding, 3000);
+      report.phases.push({ name: 'calibrate', targetPerSec: 0, steps: [step] });
+      report.sustainablePerSec = step.ackedPerSec;
+      report.sustainableSource = `calibrated: acked msg/s with ${outstanding} sends in flight per sender for ${seconds} s`;
+    }
+    const normal = Math.max(1, Math.round(report.sustainablePerSec * num('normal-share', 0.5)));
+    const plans: PhasePlan[] = [
+      { name: 'normal', seconds: num('normal-sec', 10), rate: normal, maxOutstanding: 64 },
+      { name: 'overload', seconds: num('overload-sec', 60), rate: Math.round(report.sustainablePerSec * factor), maxOutstanding: num('max-outstanding', 256) },
+      { name: 'recovery', seconds: num('recovery-sec', 20), rate: normal, maxOutstanding: 64 },
+    ];
+    log(`sustainable ${report.sustainablePerSec} msg/s; normal ${normal}/s, overload ${plans[1]?.rate}/s (×${factor})`);
+    for (const [p, plan] of plans.entries()) {
+      sampler.phase = plan.name;
+      const steps: StepSummary[] = [];
+      for (let left = plan.seconds; left > 0; left -= stepSec) {
+        // No drain between the steps of a phase (the load goes on); the last phase drains at its end.
+        const last = p === plans.length - 1 && left <= stepSec;
+        steps.push(await runStep(plan.name, plan.rate, Math.min(stepSec, left), plan.maxOutstanding, last ? 5000 : 0));
+      }
+      report.phases.push({ name: plan.name, targetPerSec: plan.rate, steps });
+    }
+    sampler.stop();
+    await sleep(1000);
+    const [rows] = await cluster.env.pool.query('SELECT COUNT(*) AS n FROM messages');
+    report.rows = Number((rows as { n: number }[])[0]?.n ?? 0);
+    await gens.all({ cmd: 'disconnect' });
+  } finally {
+    sampler.stop();
+    await gens.close();
+    log('stopping cluster');
+    await cluster.stop();
+  }
+  report.verdicts = overloadVerdicts(report);
+  report.totalSec = Math.round((Date.now() - started) / 1000);
+  const stamp = report.date.slice(0, 19).replace(/:/g, '-');
+  const dir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `overload-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  const md = renderOverloadMarkdown(report);
+  writeFileSync(join(dir, `overload-${stamp}.md`), md);
+  console.log(`\n${md}`);
+  log(`results: bench/results/overload-${stamp}.json and .md (${report.totalSec} s in all)`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
