@@ -106,6 +106,37 @@ describe('the web app with its client core, in Chromium, against a real cluster'
     await bob.assertClean();
   });
 
+  test('the unread total is in the title, and a message arriving while the window is not focused notifies once', async () => {
+    // Playwright reports every page as focused: carol's page is told it is not, and its Notification
+    // constructor records what the app shows (the real one still runs: permission is granted).
+    await carol.context.grantPermissions(['notifications']);
+    // A string script: e2e compiles without the DOM library (CDP-injected scripts are not bound by the page's CSP).
+    await carol.page.addInitScript(`
+      const shown = [];
+      const Real = window.Notification;
+      class Recording extends Real {
+        constructor(title, options) { super(title, options); shown.push({ title, body: (options && options.body) || '' }); }
+      }
+      Object.defineProperty(window, 'Notification', { value: Recording, configurable: true });
+      Object.defineProperty(window, 'parleyShown', { value: shown });
+      document.hasFocus = () => false;
+    `);
+    await carol.page.reload({ waitUntil: 'load' });
+    await carol.signedIn();
+    await carol.tab('Chats');
+    assert.equal(await carol.page.title(), 'Parley');
+    await alice.openChatWith(carol.name);
+    await alice.send('Carol, a notification for you');
+    await carol.conversation(alice.name).getByLabel('1 unread').waitFor();
+    type Recorded = { parleyShown: { title: string; body: string }[] };
+    await carol.page.waitForFunction(() => (globalThis as unknown as Recorded).parleyShown.length > 0);
+    const shown = await carol.page.evaluate(() => (globalThis as unknown as Recorded).parleyShown);
+    assert.equal(shown.length, 1, JSON.stringify(shown));
+    assert.equal(shown[0]?.title, alice.name);
+    assert.match(shown[0]?.body ?? '', /a notification for you/);
+    assert.equal(await carol.page.title(), '(1) Parley');
+  });
+
   test('one goes offline (page closed) and comes back to find the messages sent meanwhile', async () => {
     await bob.page.close();
     await alice.openConversation(bob.name);
