@@ -168,7 +168,9 @@ export class Cluster {
       child.once('exit', (code, signal) => {
         live.delete(child);
         clearTimeout(timer);
-        reject(new Error(`${id} exited (code ${code}, signal ${signal}) before it was ready; stderr: ${stderr}`));
+        // A server that fails at start logs why as JSON on stdout, not stderr: name it in the error.
+        const why = proc.logs.filter((l) => typeof l.level === 'number' && l.level >= 50).slice(-3).map((l) => JSON.stringify(l).slice(0, 1000));
+        reject(new Error(`${id} exited (code ${code}, signal ${signal}) before it was ready; stderr: ${stderr}; errors logged: ${why.join(' | ') || 'none'}`));
       });
     });
   }
