@@ -34,33 +34,14 @@ import { layoutRamp, restoreChatServers } from './chat-layouts';
 import { renderMarkdown, type ChatBenchReport } from './chat-report';
 import { idle, pingPong, profile, relayRamp, type BenchArgs, type BenchContext } from './chat-scenarios';
 import { hasTaskset, pin } from './proc-stats';
+import { benchSections } from './bench-sections';
 
 const SCENARIOS = ['throughput', 'relay', 'pingpong', 'profile', 'idle'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const FLAGS_WITHOUT_VALUE = new Set(['--no-pin', '--keep-going', '--machine-services']);
 
-/** Production defaults where the harness' test config differs; heartbeat 10 s so idle holds see every client ping. */
-const SECTIONS: Record<string, Record<string, string | number | boolean>> = {
-  cluster: { log_level: 'info' },
-  mysql: { pool_size: 10 },
-  status: { report_interval_sec: 5 },
-  // All benchmark clients connect from 127.0.0.1, thousands at once.
-  // The per-connection rate limits (docs/security.md) are lifted: a run with few users pushes
-  // thousands of messages a second through each connection, which is load, not abuse.
-  chat: {
-    heartbeat_sec: 10,
-    max_unauthenticated_per_ip: 1_000_000,
-    send_rate_per_sec: 10_000_000,
-    send_burst: 10_000_000,
-    request_rate_per_sec: 10_000_000,
-    request_burst: 10_000_000,
-    ping_rate_per_sec: 10_000_000,
-    ping_burst: 10_000_000,
-    ack_rate_per_sec: 10_000_000,
-    ack_burst: 10_000_000,
-  },
-};
+const SECTIONS = benchSections();
 
 const log = (msg: string) => console.log(`[chat-bench] ${msg}`);
 

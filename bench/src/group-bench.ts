@@ -32,31 +32,12 @@ import { createGroupUsers } from './group-fixtures';
 import { renderGroupMarkdown, type GroupBenchReport } from './group-report';
 import { runGroupScenario, type GroupBenchArgs, type GroupContext, type GroupScenarioSpec } from './group-scenarios';
 import { hasTaskset, pin } from './proc-stats';
+import { benchSections } from './bench-sections';
 
 const SCENARIOS = ['big', 'many'] as const;
 const FLAGS = new Set(['--no-pin', '--machine-services']);
 
-/** Production defaults where the harness' test config differs (as chat-bench.ts). */
-const SECTIONS: Record<string, Record<string, string | number | boolean>> = {
-  cluster: { log_level: 'info' },
-  mysql: { pool_size: 10 },
-  status: { report_interval_sec: 5 },
-  // All benchmark clients connect from 127.0.0.1, thousands at once.
-  // The per-connection rate limits (docs/security.md) are lifted: a run with few users pushes
-  // thousands of messages a second through each connection, which is load, not abuse.
-  chat: {
-    heartbeat_sec: 10,
-    max_unauthenticated_per_ip: 1_000_000,
-    send_rate_per_sec: 10_000_000,
-    send_burst: 10_000_000,
-    request_rate_per_sec: 10_000_000,
-    request_burst: 10_000_000,
-    ping_rate_per_sec: 10_000_000,
-    ping_burst: 10_000_000,
-    ack_rate_per_sec: 10_000_000,
-    ack_burst: 10_000_000,
-  },
-};
+const SECTIONS = benchSections();
 
 const log = (msg: string) => console.log(`[group-bench] ${msg}`);
 

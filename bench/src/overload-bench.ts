@@ -31,28 +31,11 @@ import { Generators, mergeConnects, mergeSteps, planUsers, type StepSummary } fr
 import type { ConnectResult, StepResult } from './load-protocol';
 import { renderOverloadMarkdown, overloadVerdicts, type OverloadReport, type PhaseName, type RssSample } from './overload-report';
 import { cpuSec, hasTaskset, pin, rssKib } from './proc-stats';
+import { benchSections } from './bench-sections';
 
 const TICK_MS = 2;
 
-/** As chat-bench: production settings, per-connection rate limits lifted (few connections carry the load). The queue bounds keep their defaults. */
-const SECTIONS: Record<string, Record<string, string | number | boolean>> = {
-  cluster: { log_level: 'info' },
-  mysql: { pool_size: 10 },
-  status: { report_interval_sec: 5 },
-  chat: {
-    heartbeat_sec: 10,
-    max_unauthenticated_per_ip: 1_000_000,
-    send_rate_per_sec: 10_000_000,
-    send_burst: 10_000_000,
-    request_rate_per_sec: 10_000_000,
-    request_burst: 10_000_000,
-    ping_rate_per_sec: 10_000_000,
-    ping_burst: 10_000_000,
-    ack_rate_per_sec: 10_000_000,
-    ack_burst: 10_000_000,
-    abuse_limit: 10_000_000,
-  },
-};
+const SECTIONS = benchSections();
 
 const log = (msg: string) => console.log(`[overload-bench] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
