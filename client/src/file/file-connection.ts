@@ -4,10 +4,8 @@ import {
   decodeFileServerMessage,
   encodeFrame,
   FileResponseIdFor,
-  MAX_REQ_ID,
   MsgId,
   ProtocolError,
-  RequestTimeoutError,
   type FileClientMessageOf,
   type FileRequestMsgId,
   type FileServerMessage,
@@ -15,17 +13,11 @@ import {
   type Frame,
   type LoginResp,
 } from '@parley/protocol/codec';
+import { PendingRequests } from '../connection/pending-requests';
 import type { FrameTransport } from '../transport/frame-transport';
 
 export type FileRequestBody<I extends FileRequestMsgId> = Omit<FileClientMessageOf<I>, 'reqId'>;
 export type FileResponseOf<I extends FileRequestMsgId> = FileServerMessageOf<(typeof FileResponseIdFor)[I]>;
-
-interface Pending {
-  responseId: number;
-  resolve: (msg: unknown) => void;
-  reject: (err: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
 
 /** What a file connection reports besides answers: acks, done, chunks, errors about a file, the close. */
 export interface FileConnectionHandlers {
@@ -41,8 +33,7 @@ export interface FileConnectionHandlers {
  * connection is not closed.
  */
 export class FileConnection {
-  private readonly pending = new Map<number, Pending>();
-  private lastReqId = 0;
+  private readonly requests = new PendingRequests();
   private open = true;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
 
@@ -74,19 +65,7 @@ export class FileConnection {
 
   request<I extends FileRequestMsgId>(id: I, body: FileRequestBody<I>): Promise<FileResponseOf<I>> {
     if (!this.open) return Promise.reject(new ConnectionClosedError());
-    do {
-      this.lastReqId = this.lastReqId >= MAX_REQ_ID ? 1 : this.lastReqId + 1;
-    } while (this.pending.has(this.lastReqId));
-    const reqId = this.lastReqId;
-    const frame = encodeFrame(id, { ...body, reqId });
-    return new Promise<FileResponseOf<I>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(reqId);
-        reject(new RequestTimeoutError(reqId, this.timeoutMs));
-      }, this.timeoutMs);
-      this.pending.set(reqId, { responseId: FileResponseIdFor[id], resolve: resolve as (msg: unknown) => void, reject, timer });
-      this.transport.send(frame);
-    });
+    return this.requests.start<FileResponseOf<I>>(FileResponseIdFor[id], this.timeoutMs, (reqId) => this.transport.send(encodeFrame(id, { ...body, reqId })));
   }
 
   /** DownloadCancel (no answer). */
@@ -116,15 +95,7 @@ export class FileConnection {
       return; // Unknown ids from a newer server are ignored.
     }
     const reqId = 'reqId' in decoded.msg ? (decoded.msg as { reqId?: number }).reqId : undefined;
-    const waiting = reqId === undefined ? undefined : this.pending.get(reqId);
-    if (waiting && reqId !== undefined) {
-      clearTimeout(waiting.timer);
-      this.pending.delete(reqId);
-      if (decoded.id === MsgId.Error) waiting.reject(new ProtocolError(decoded.msg.code, decoded.msg.message, { reqId, details: decoded.msg.details }));
-      else if (decoded.id === waiting.responseId) waiting.resolve(decoded.msg);
-      else waiting.reject(new ProtocolError('INTERNAL', `Unexpected message id ${decoded.id} for request ${reqId}`, { reqId }));
-      return;
-    }
+    if (reqId !== undefined && this.requests.answer(reqId, decoded.id, decoded.msg)) return;
     if (decoded.id === MsgId.Error) {
       this.handlers.onFileError(new ProtocolError(decoded.msg.code, decoded.msg.message, { details: decoded.msg.details }));
       return;
@@ -136,11 +107,7 @@ export class FileConnection {
     if (!this.open) return;
     this.open = false;
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-    for (const [reqId, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new ConnectionClosedError(`Connection closed before request ${reqId} was answered`, { reqId }));
-    }
-    this.pending.clear();
+    this.requests.closeAll();
     this.handlers.onClose();
   }
 }
