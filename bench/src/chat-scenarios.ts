@@ -8,13 +8,14 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT, type Cluster } from '@parley/e2e';
+import type { Cluster } from '@parley/e2e';
 import type { FixtureUser } from './chat-fixtures';
 import { Generators, mergeConnects, mergeSteps, planUsers, type ConnectSummary, type Endpoint, type StepSummary } from './chat-generators';
 import { summariseProfile, type ProfileSummary } from './cpu-profile';
 import type { AddressBy, ConnectResult, StepResult } from './load-protocol';
 import { CpuWindow, fdCount, pin, rssKib } from './proc-stats';
 import { judgeStep } from './sustainable';
+import { spawnChat, stopChild, track } from './own-children';
 
 export interface BenchArgs {
   rates: number[];
@@ -87,16 +88,6 @@ export interface RampResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Children started here (bare-relay, a profiled chat server) die with the orchestrator. */
-const ownChildren = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const c of ownChildren) c.kill('SIGKILL');
-});
-function track(child: ChildProcess): ChildProcess {
-  ownChildren.add(child);
-  child.once('exit', () => ownChildren.delete(child));
-  return child;
-}
 const DRAIN_MS = 3000;
 const TICK_MS = 2;
 
@@ -133,44 +124,6 @@ export async function restartChat(ctx: BenchContext, id: string): Promise<void> 
   const pid = proc.child.pid as number;
   ctx.pids[id] = pid;
   if (ctx.serverCores) pin(pid, ctx.serverCores);
-}
-
-/**
- * Runs chat server `id` as our own child with extra node flags (`--cpu-prof` is not allowed in
- * NODE_OPTIONS, so the harness cannot pass it), against the harness' config file and pinned like
- * the others. Resolves once it logged its ready line; its output is read and dropped.
- */
-async function spawnChat(ctx: BenchContext, id: string, nodeArgs: string[]): Promise<ChildProcess> {
-  const entry = join(REPO_ROOT, 'chat-server', 'dist', 'src', 'main.js');
-  const argv = [...nodeArgs, entry, '--id', id];
-  const options = { env: { ...process.env, PARLEY_CONFIG: ctx.cluster.configFile }, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] };
-  const child = track(ctx.serverCores ? spawn('taskset', ['-c', ctx.serverCores, process.execPath, ...argv], options) : spawn(process.execPath, argv, options));
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${id} not ready in 20 s: ${stderr}`)), 20_000);
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      if (line.includes('"event":"ready"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${id} exited (${code}) before it was ready: ${stderr}`)));
-  });
-  ctx.pids[id] = child.pid as number;
-  return child;
-}
-
-function stopChild(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 export async function connectAll(ctx: BenchContext, gens: Generators, users: FixtureUser[], eps: Endpoint[], net: number, addressBy: AddressBy, heartbeats: boolean, concurrency: number): Promise<ConnectSummary> {
@@ -385,7 +338,8 @@ export async function profile(ctx: BenchContext, rate: number): Promise<ProfileR
   const dir = mkdtempSync(join(tmpdir(), 'parley-chat-prof-'));
   ctx.log(`   restarting chat1 as node --cpu-prof (profile in ${dir})`);
   await ctx.cluster.stopProcess('chat1');
-  const child = await spawnChat(ctx, 'chat1', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const child = await spawnChat(ctx.cluster, ctx.serverCores, 'chat1', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  ctx.pids.chat1 = child.pid as number;
   const servers = ctx.args.profileServers === 1 ? ['chat1'] : ['chat1', 'chat2'];
   if (servers.length === 1) {
     await ctx.cluster.stopProcess('chat2');

@@ -1,5 +1,6 @@
 /** The overload benchmark's report: its shape, the verdicts, and the Markdown rendering. */
 import type { StepSummary } from './chat-generators';
+import type { ProfileSummary } from './cpu-profile';
 
 export type PhaseName = 'calibrate' | 'normal' | 'overload' | 'recovery';
 
@@ -39,6 +40,8 @@ export interface OverloadReport {
   rows: number;
   verdicts: string[];
   totalSec: number;
+  /** chat1's CPU profile during the flood (--profile). */
+  profile?: ProfileSummary;
 }
 
 const mark = (ok: boolean) => (ok ? 'PASS' : 'MISS');
@@ -80,7 +83,7 @@ export function overloadVerdicts(r: OverloadReport): string[] {
     const sentPerSec = Math.round(over.steps.reduce((a, s) => a + s.sent, 0) / Math.max(1, over.steps.reduce((a, s) => a + s.windowSec, 0)));
     const achieved = r.sustainablePerSec > 0 ? Math.round((sentPerSec / r.sustainablePerSec) * 10) / 10 : 0;
     v.push(`${mark((errors.OVERLOADED ?? 0) > 0 && others.length === 0)} excess refused with the retryable OVERLOADED: ${(errors.OVERLOADED ?? 0).toLocaleString('en-US')} refusals${others.length ? `; other errors ${JSON.stringify(Object.fromEntries(others.map((k) => [k, errors[k]])))}` : ', no other errors'}`);
-    v.push(`${mark(achieved >= 0.8 * r.factor)} offered load: ${sentPerSec.toLocaleString('en-US')} msg/s = ×${achieved} the sustainable ${r.sustainablePerSec.toLocaleString('en-US')} msg/s (target ×${r.factor}; below it the generators were the limit: lagged ${over.steps.reduce((a, s) => a + s.lagged, 0)}, throttled ${over.steps.reduce((a, s) => a + s.throttled, 0)})`);
+    v.push(`${mark(achieved >= 0.95 * r.factor)} offered load: ${sentPerSec.toLocaleString('en-US')} msg/s = ×${achieved} the sustainable ${r.sustainablePerSec.toLocaleString('en-US')} msg/s (target ×${r.factor}; below it the generators were the limit: lagged ${over.steps.reduce((a, s) => a + s.lagged, 0)}, throttled ${over.steps.reduce((a, s) => a + s.throttled, 0)})`);
   }
   v.push(`${mark(r.rows >= r.acks)} nothing acked lost: ${r.acks.toLocaleString('en-US')} acks, ${r.rows.toLocaleString('en-US')} rows in MySQL (${(r.rows - r.acks).toLocaleString('en-US')} stored without their ack being read)`);
   const normal = phase(r, 'normal')?.steps ?? [];
@@ -114,5 +117,11 @@ export function renderOverloadMarkdown(r: OverloadReport): string {
   lines.push('', '## chat1 every second', '', '| t s | phase | RSS MiB | CPU % |', '|---|---|---|---|');
   for (const s of r.samples) lines.push(`| ${s.t} | ${s.phase} | ${s.rssMib} | ${s.cpuPct} |`);
   lines.push('', `Acks ${r.acks.toLocaleString('en-US')}, rows in MySQL ${r.rows.toLocaleString('en-US')}.`, '');
+  if (r.profile) {
+    const p = r.profile;
+    lines.push('## chat1 profile during the flood', '', `${p.samples} samples; busy ${Math.round(p.busyMs)} ms, idle ${Math.round(p.idleMs)} ms.`, '');
+    lines.push('| area | % of busy |', '|---|---|', ...p.attributed.slice(0, 12).map((a) => `| ${a.area} | ${a.pct} |`), '');
+    lines.push('| function | where | self % |', '|---|---|---|', ...p.top.slice(0, 25).map((t) => `| ${t.function} | ${t.location} | ${t.pct} |`), '');
+  }
   return lines.join('\n');
 }

@@ -8,6 +8,7 @@ import {
   createRedis,
   LoadReporter,
   migrate,
+  ShedCounter,
   parseOriginList,
   shutdownServer,
   TcpListener,
@@ -33,6 +34,8 @@ import { SessionTokens } from './session/session-tokens';
 import { ConnectionAdmission, refuseSocket } from './session/connection-admission';
 import { MessageCommitter } from './messaging/message-committer';
 import { MessageService, pushCommitted } from './messaging/message-service';
+import { behindReading, SendAdmission } from './messaging/send-admission';
+import { SendShedder } from './messaging/send-shedder';
 import { addPeerService } from './cluster/peer-service';
 import { PeerClients } from './cluster/peer-clients';
 import { PeerLiveness } from './cluster/peer-liveness';
@@ -120,10 +123,12 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     lanes: config.chat.commitLanes,
     maxPending: config.chat.commitMaxPending,
     maxPendingBytes: config.chat.commitMaxPendingBytes,
+    maxWaitMs: config.chat.commitMaxWaitMs > 0 ? config.chat.commitMaxWaitMs : undefined,
     logger,
     onCommitted: pushCommitted(notifier, logger),
   });
   const messages = new MessageService(committer, pool, logger);
+  const sendAdmission = new SendAdmission({ windowMs: config.chat.admissionWindowMs, saturated: behindReading(config.chat.admissionBehindPct / 100), minPerSec: config.chat.admissionMinPerSec });
   const sync = new SyncService(pool);
   const acks = new DeliveredAckWriter({ pool, logger, maxPerUser: config.chat.maxPendingAcksPerUser });
   const friends = createFriendHandlers({ pool, notifier, logger, requestCooldownSec: config.chat.friendRequestCooldownSec });
@@ -151,7 +156,8 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
       ...profile,
     },
     onDeliveredAck: (c, conversationId, seq) => acks.record(c.uid, conversationId, seq),
-    admit: new RateGate(config.chat, logger).admit,
+    // Rate limits first: a client over its own limit is told so, not that the server is busy.
+    admit: [new RateGate(config.chat, logger).admit, new SendShedder(committer, sendAdmission, new ShedCounter(logger, 'sends refused OVERLOADED: event loop saturated', 'admission_overloaded')).admit],
     missingReason: (msgId) => `${msgName(msgId) ?? msgId} is not available on this server`,
     logger,
   });
@@ -251,6 +257,7 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
       conn.stopReading();
     }
     // Everything already submitted is committed and acked before the sockets close.
+    sendAdmission.close();
     await committer.close();
     await acks.close();
     await notifier.drain();

@@ -69,3 +69,79 @@ describe('CommitLanes with intervalMs 0', () => {
     assert.equal(committed.length, 2, 'the cancelled start commits nothing twice');
   });
 });
+
+describe('CommitLanes maxWaitMs', () => {
+  it('refuses while the oldest waiting entry has waited longer than maxWaitMs, and takes entries again once a batch took it', async () => {
+    const c = heldCommits();
+    let clock = 1000;
+    const lanes = new CommitLanes<number>({ lanes: 2, intervalMs: 0, maxBatch: 100, maxPending: 1000, maxWaitMs: 50, now: () => clock, commit: c.commit });
+    assert.ok(lanes.tryAdd(0, 1));
+    await turn();
+    assert.deepEqual(c.batches, [[1]], 'the first batch is committing (held)');
+    assert.ok(lanes.tryAdd(0, 2), 'waits behind the running batch');
+    clock += 50;
+    assert.ok(lanes.tryAdd(0, 3), 'the oldest has waited exactly maxWaitMs: still taken');
+    assert.equal(lanes.oldestWaitMs(0), 50);
+    clock += 1;
+    assert.equal(lanes.tryAdd(0, 4), false, 'far below the count bound, but the oldest waited too long');
+    assert.equal(lanes.hasRoomFor(0), false);
+    assert.ok(lanes.tryAdd(1, 5), 'another lane has its own queue');
+    c.release();
+    await turn();
+    await turn();
+    assert.ok(
+      c.batches.some((b) => b.join() === '2,3'),
+      `the waiting entries became the next batch: ${JSON.stringify(c.batches)}`,
+    );
+    assert.equal(lanes.oldestWaitMs(0), 0);
+    assert.ok(lanes.tryAdd(0, 6), 'nothing old waits any more');
+    c.release();
+    c.release();
+    await turn();
+    c.release();
+    await lanes.flush();
+  });
+
+  it('an idle lane takes an entry whatever the bound', async () => {
+    const committed: number[][] = [];
+    let clock = 0;
+    const lanes = new CommitLanes<number>({ lanes: 1, intervalMs: 0, maxBatch: 100, maxWaitMs: 0, now: () => clock, commit: async (b) => void committed.push(b) });
+    assert.ok(lanes.tryAdd(0, 1));
+    clock += 5;
+    assert.equal(lanes.tryAdd(0, 2), false, 'the first entry has waited 5 ms > 0');
+    await lanes.flush();
+    assert.ok(lanes.tryAdd(0, 3));
+    await lanes.flush();
+    assert.deepEqual(committed, [[1], [3]]);
+  });
+});
+
+describe('CommitLanes maxWaitMs and slow batches', () => {
+  it("counts the last batch's duration: after a slow batch a lane admits less until its batches are quick again", async () => {
+    const c = heldCommits();
+    let clock = 0;
+    const lanes = new CommitLanes<number>({ lanes: 1, intervalMs: 0, maxBatch: 100, maxWaitMs: 100, now: () => clock, commit: c.commit });
+    assert.ok(lanes.tryAdd(0, 1));
+    await turn();
+    clock += 80; // the batch takes 80 ms
+    c.release();
+    await turn();
+    assert.ok(lanes.tryAdd(0, 2), 'an idle lane takes one');
+    clock += 30;
+    assert.equal(lanes.tryAdd(0, 3), false, 'waited 30 ms + an 80 ms batch > 100 ms');
+    await turn();
+    assert.deepEqual(c.batches, [[1], [2]]);
+    clock += 1; // a quick batch
+    c.release();
+    await turn();
+    assert.ok(lanes.tryAdd(0, 4));
+    clock += 30;
+    assert.ok(lanes.tryAdd(0, 5), 'waited 30 ms + a 1 ms batch');
+    await turn();
+    c.release();
+    await turn();
+    c.release();
+    await lanes.flush();
+    assert.deepEqual(c.batches, [[1], [2], [4, 5]]);
+  });
+});

@@ -4,6 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger } from '@parley/common';
 import { encodeFrame, encodeFrameRaw, MsgId } from '@parley/protocol';
 import { ClientConnection } from '../src/session/client-connection';
+import { behindReading } from '../src/messaging/send-admission';
+import { READ_BYTES_PER_TURN_ALL, readTurns } from '../src/session/read-throttle';
 import { WriteScheduler } from '../src/session/write-scheduler';
 
 // A client that floods requests and never reads its answers must stall on its own TCP window:
@@ -100,5 +102,54 @@ describe('ReadThrottle on a client connection', () => {
     while (answered < 11 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     assert.equal(answered, 11, 'and the socket is read afterwards');
     client.destroy();
+  });
+
+  it('counts the turns in which all clients together sent more than a turn may read: the send admission sees the server behind', async () => {
+    // A server of its own that answers nothing, so only the read budget stops reading.
+    const quietServer = net.createServer((socket) => {
+      const c = new ClientConnection(socket, {
+        maxFrameBytes: 1 << 20,
+        preLoginMaxFrameBytes: 4096,
+        loginTimeoutMs: 10_000,
+        maxBufferedBytes: 64 << 20,
+        maxQueuedDuringLogin: 64,
+        maxInFlight: 1 << 20,
+        scheduler: new WriteScheduler(),
+        handlers: { login: async () => true, dispatch: () => undefined, closed: () => undefined },
+        logger,
+      });
+      socket.once('close', () => c.destroy());
+    });
+    await new Promise<void>((resolve) => quietServer.listen(0, '127.0.0.1', resolve));
+    const { port } = quietServer.address() as net.AddressInfo;
+    const clients: net.Socket[] = [];
+    try {
+      const behind = behindReading(0.01);
+      const ping = encodeFrame(MsgId.Ping, {});
+      const open = async () => {
+        const client = net.connect(port, '127.0.0.1');
+        clients.push(client);
+        await new Promise<void>((resolve) => client.once('connect', resolve));
+        client.write(encodeFrame(MsgId.LoginReq, { reqId: 1, uid: 1, token: 't' }));
+        return client;
+      };
+      const first = await open();
+      first.write(ping);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(behind(), false, 'a few bytes: nothing waits');
+      const before = readTurns();
+      for (let i = 0; i < 7; i++) await open();
+      await new Promise((r) => setTimeout(r, 100));
+      // Twice the all-clients budget at once, from eight clients: it cannot all be read in one turn.
+      const share = Buffer.concat(Array.from({ length: Math.ceil((2 * READ_BYTES_PER_TURN_ALL) / clients.length / ping.length) }, () => ping));
+      for (const c of clients) c.write(share);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(readTurns().exhausted > before.exhausted, `turns that ran out of budget: ${readTurns().exhausted - before.exhausted}`);
+      assert.equal(behind(), true);
+      assert.equal(behind(), false, 'and not once it has caught up');
+    } finally {
+      for (const c of clients) c.destroy();
+      await new Promise((resolve) => quietServer.close(resolve));
+    }
   });
 });

@@ -9,7 +9,15 @@
  *
  * Each lane holds at most `maxPending` entries and `maxPendingBytes` (as `sizeOf` counts them)
  * besides the batch being committed: `tryAdd` refuses the entry beyond that, so a database slower
- * than the senders costs refusals, never memory.
+ * than the senders costs refusals, never memory. It also refuses while the oldest waiting entry's
+ * wait so far plus the last batch's duration — about when it will be committed — passes
+ * `maxWaitMs` (judging a queue by its sojourn time, as CoDel does): a count cannot tell a lane that
+ * drains 2,000 entries in 50 ms from one that needs 5 s for them, and every entry admitted past
+ * that point would only be acked late. Counting the batch's duration keeps batches short when the
+ * database is slow (on a saturated core a batch of 2,000 can take a second): the lane then admits
+ * less until its batches are quick again. Under a flood the lane so keeps about maxWaitMs of work,
+ * the CPU it does not spend on excess commits goes to reading and refusing, and the moment the
+ * flood ends nothing old is left to work off.
  */
 export interface CommitLanesOptions<T> {
   lanes: number;
@@ -25,10 +33,16 @@ export interface CommitLanesOptions<T> {
   maxPendingBytes?: number;
   /** An entry's share of maxPendingBytes (default 0). */
   sizeOf?: (entry: T) => number;
+  /** Longest time the oldest waiting entry may have waited for new entries to be taken (default: no bound). */
+  maxWaitMs?: number;
+  /** The clock (ms); tests pass their own. */
+  now?: () => number;
 }
 
 interface Lane<T> {
   pending: T[];
+  /** When each pending entry was queued (same order as `pending`). */
+  since: number[];
   pendingBytes: number;
   timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   loop: Promise<void> | undefined;
@@ -39,9 +53,11 @@ interface Lane<T> {
 
 export class CommitLanes<T> {
   private readonly lanes: Lane<T>[];
+  private readonly now: () => number;
 
   constructor(private readonly options: CommitLanesOptions<T>) {
-    this.lanes = Array.from({ length: Math.max(1, options.lanes) }, () => ({ pending: [], pendingBytes: 0, timer: undefined, loop: undefined, batchStartedAt: 0, lastBatchMs: 0 }));
+    this.now = options.now ?? Date.now;
+    this.lanes = Array.from({ length: Math.max(1, options.lanes) }, () => ({ pending: [], since: [], pendingBytes: 0, timer: undefined, loop: undefined, batchStartedAt: 0, lastBatchMs: 0 }));
   }
 
   /** Queues the entry on key's lane; false (nothing queued) when the lane is at its bound. */
@@ -50,6 +66,7 @@ export class CommitLanes<T> {
     const size = this.options.sizeOf?.(entry) ?? 0;
     if (!this.hasRoom(lane, size)) return false;
     lane.pending.push(entry);
+    lane.since.push(this.now());
     lane.pendingBytes += size;
     this.schedule(lane);
     return true;
@@ -64,7 +81,7 @@ export class CommitLanes<T> {
    * About how long key's lane needs to work off what waits: the batches ahead times the time a
    * batch takes (the last one's, or the running one's if that is longer). Rough, for retryAfterMs.
    */
-  backlogMs(key: number, now = Date.now()): number {
+  backlogMs(key: number, now = this.now()): number {
     const lane = this.laneOf(key);
     const running = lane.batchStartedAt > 0 ? now - lane.batchStartedAt : 0;
     const perBatch = Math.max(lane.lastBatchMs, running, this.options.intervalMs);
@@ -96,11 +113,19 @@ export class CommitLanes<T> {
     return this.lanes[key % this.lanes.length] as Lane<T>;
   }
 
+  /** How long the oldest entry of key's lane has waited (0: none waits). */
+  oldestWaitMs(key: number): number {
+    const lane = this.laneOf(key);
+    return lane.since.length > 0 ? this.now() - (lane.since[0] as number) : 0;
+  }
+
   private hasRoom(lane: Lane<T>, size: number): boolean {
-    const { maxPending = Infinity, maxPendingBytes = Infinity } = this.options;
+    const { maxPending = Infinity, maxPendingBytes = Infinity, maxWaitMs = Infinity } = this.options;
     // An empty lane takes any one entry, so a bound below one entry's size cannot refuse everything.
     if (lane.pending.length === 0) return true;
-    return lane.pending.length < maxPending && lane.pendingBytes + size <= maxPendingBytes;
+    if (lane.pending.length >= maxPending || lane.pendingBytes + size > maxPendingBytes) return false;
+    // The oldest entry's wait so far plus a batch's time: about when it will have been committed.
+    return maxWaitMs === Infinity || this.now() - (lane.since[0] as number) + lane.lastBatchMs <= maxWaitMs;
   }
 
   private schedule(lane: Lane<T>): void {
@@ -125,10 +150,11 @@ export class CommitLanes<T> {
           const max = Math.min(lane.pending.length, maxBatch);
           const n = batchLength ? Math.max(1, Math.min(max, batchLength(lane.pending, max))) : max;
           const batch = lane.pending.splice(0, n);
+          lane.since.splice(0, n);
           if (sizeOf) for (const entry of batch) lane.pendingBytes -= sizeOf(entry);
-          lane.batchStartedAt = Date.now();
+          lane.batchStartedAt = this.now();
           await commit(batch);
-          lane.lastBatchMs = Date.now() - lane.batchStartedAt;
+          lane.lastBatchMs = this.now() - lane.batchStartedAt;
           lane.batchStartedAt = 0;
         }
       } finally {

@@ -4,6 +4,7 @@ import { isRetryable, isRowDataError, isStaleAuthorization, sleep, sqlErrno } fr
 import { writeBatch } from './message-writer';
 import { SendAuthorizer } from './send-authorizer';
 import type { Outcome, SendCommand, SendResult } from './send-command';
+import { overloadRefusal, type OverloadRefusal } from './overload-refusal';
 
 export type { SendCommand, SendResult } from './send-command';
 
@@ -25,6 +26,12 @@ export interface CommitterOptions {
   maxPending?: number;
   /** Their bytes as `pendingBytes` counts them (chat.commit_max_pending_bytes); beyond it OVERLOADED. */
   maxPendingBytes?: number;
+  /** Longest wait of the lane's oldest send before new ones are refused OVERLOADED (chat.commit_max_wait_ms). */
+  maxWaitMs?: number;
+}
+
+function overloadError(refusal: OverloadRefusal): ParleyError {
+  return new ParleyError(refusal.code, refusal.message, { details: refusal.details });
 }
 
 interface Entry {
@@ -50,9 +57,6 @@ export function pendingBytes(cmd: SendCommand): number {
   return 3 * (cmd.body.length + cmd.clientMsgId.length) + 1024;
 }
 
-/** retryAfterMs is kept within these: soon enough to matter, far enough not to come back into the same queue at once. */
-const MIN_RETRY_AFTER_MS = 100;
-const MAX_RETRY_AFTER_MS = 10_000;
 
 function batchLength(pending: readonly Entry[], max: number): number {
   let bytes = 0;
@@ -97,6 +101,7 @@ export class MessageCommitter {
       commit: (batch) => this.commitBatch(batch),
       maxPending: options.maxPending,
       maxPendingBytes: options.maxPendingBytes,
+      maxWaitMs: options.maxWaitMs,
       sizeOf: (entry) => pendingBytes(entry.cmd),
     });
     this.shed = new ShedCounter(options.logger, 'sends refused OVERLOADED: commit lane full', 'commit_overloaded');
@@ -109,13 +114,23 @@ export class MessageCommitter {
   submit(cmd: SendCommand): Promise<SendResult> {
     if (this.closed) return Promise.reject(new ParleyError('UNAVAILABLE', 'The server is shutting down; send again'));
     return new Promise<SendResult>((resolve, reject) => {
-      if (!this.lanes.tryAdd(cmd.senderUid, { cmd, resolve, reject })) reject(this.overloaded(cmd.senderUid));
+      if (!this.lanes.tryAdd(cmd.senderUid, { cmd, resolve, reject })) reject(overloadError(this.overloaded(cmd.senderUid)));
     });
   }
 
   /** Throws OVERLOADED when senderUid's lane is full: lets a caller refuse before doing any work for the send. */
   checkRoom(senderUid: number): void {
-    if (!this.lanes.hasRoomFor(senderUid)) throw this.overloaded(senderUid);
+    const refusal = this.refusal(senderUid);
+    if (refusal) throw overloadError(refusal);
+  }
+
+  /**
+   * The OVERLOADED answer when senderUid's lane is full now, else undefined. Throws nothing and
+   * builds no Error: under a flood this runs for every refused send, and a stack trace each would
+   * cost more than the refusal.
+   */
+  refusal(senderUid: number): OverloadRefusal | undefined {
+    return this.lanes.hasRoomFor(senderUid) ? undefined : this.overloaded(senderUid);
   }
 
   /** Sends refused OVERLOADED so far. */
@@ -123,10 +138,10 @@ export class MessageCommitter {
     return this.shed.total;
   }
 
-  private overloaded(senderUid: number): ParleyError {
-    this.shed.add(1, { queued: this.lanes.queued, queuedBytes: this.lanes.queuedBytes });
-    const retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, this.lanes.backlogMs(senderUid)));
-    return new ParleyError('OVERLOADED', 'The server is busy and stored nothing; send again later with the same clientMsgId', { details: { retryAfterMs } });
+  private overloaded(senderUid: number): OverloadRefusal {
+    this.shed.add(1, { queued: this.lanes.queued, queuedBytes: this.lanes.queuedBytes, oldestWaitMs: this.lanes.oldestWaitMs(senderUid) });
+    const retryAfterMs = this.lanes.backlogMs(senderUid);
+    return overloadRefusal(retryAfterMs);
   }
 
   /** Messages waiting for their next batch. */

@@ -9,7 +9,7 @@ import type { ClientSocket } from '@parley/common';
 export const READ_BYTES_PER_TURN = 64 * 1024;
 
 /** Bytes read from all clients together per turn; past it a client that reads waits its turn in a queue. */
-export const READ_BYTES_PER_TURN_ALL = 4 * 1024 * 1024;
+export const READ_BYTES_PER_TURN_ALL = 256 * 1024;
 
 /**
  * The process's read budget per turn of the event loop, shared by every connection. A client that
@@ -19,6 +19,9 @@ export const READ_BYTES_PER_TURN_ALL = 4 * 1024 * 1024;
  */
 class TurnBudget {
   turn = 0;
+  /** Turns in which some client read past the budget and had to wait (reading was behind). */
+  exhaustedTurns = 0;
+  private exhausted = false;
   private spent = 0;
   private counting = false;
   private readonly waiting: (() => void)[] = [];
@@ -27,7 +30,12 @@ class TurnBudget {
   charge(bytes: number): boolean {
     this.count();
     this.spent += bytes;
-    return this.spent <= READ_BYTES_PER_TURN_ALL;
+    if (this.spent <= READ_BYTES_PER_TURN_ALL) return true;
+    if (!this.exhausted) {
+      this.exhausted = true;
+      this.exhaustedTurns++;
+    }
+    return false;
   }
 
   /** Queues a paused client; `resume` is called in a later turn. */
@@ -43,6 +51,7 @@ class TurnBudget {
     setImmediate(() => {
       this.turn++;
       this.spent = 0;
+      this.exhausted = false;
       this.counting = false;
       let room = Math.max(1, Math.floor(READ_BYTES_PER_TURN_ALL / READ_BYTES_PER_TURN));
       while (room-- > 0 && this.waiting.length > 0) {
@@ -55,6 +64,15 @@ class TurnBudget {
 }
 
 const budget = new TurnBudget();
+
+/**
+ * Turns of the event loop that read anything, and those of them in which the read budget ran out
+ * (more was waiting than a turn may read: the server is behind its sockets), since the process
+ * started. Send admission watches the share of exhausted turns.
+ */
+export function readTurns(): { turns: number; exhausted: number } {
+  return { turns: budget.turn, exhausted: budget.exhaustedTurns };
+}
 
 export interface ReadThrottleOptions {
   /** Requests in flight at which reading stops; it resumes at half. */
