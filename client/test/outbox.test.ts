@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConnectionClosedError, ProtocolError, type SendAck } from '@parley/protocol/codec';
 import { ClientError } from '../src/client-error';
-import { Outbox } from '../src/outbox/outbox';
+import { Outbox, retryDelay } from '../src/outbox/outbox';
 import type { OutboxEntry } from '../src/store/local-store';
 import { MemoryStore } from '../src/store/memory-store';
 
@@ -114,4 +114,32 @@ test("a caller-made clientMsgId is used as is, and adding it again while queued 
   o.box.setOnline(true);
   await o.box.flush();
   assert.deepEqual(o.sent, ['desk-1']);
+});
+
+test('OVERLOADED is retried with the same id after the retryAfterMs the server asked for, not marked failed', async () => {
+  const store = new MemoryStore();
+  const times: number[] = [];
+  const o = outbox(store, (e, attempt) => {
+    times.push(Date.now());
+    if (attempt === 1) return Promise.reject(new ProtocolError('OVERLOADED', 'busy', { details: { retryAfterMs: 120 } }));
+    return Promise.resolve(ack(e));
+  });
+  o.box.setOnline(true);
+  const entry = o.box.add(3, 'text', 'under load');
+  await o.box.flush();
+  assert.deepEqual(o.sent, [entry.clientMsgId, entry.clientMsgId]);
+  assert.deepEqual(o.acked, [entry.clientMsgId]);
+  const waited = (times[1] as number) - (times[0] as number);
+  assert.ok(waited >= 115, `waited ${waited} ms, the server asked for 120 (the base delay is 5)`);
+});
+
+test('retryDelay: the server’s ask, else the base doubled per refusal in a row, capped, with up to half again of jitter', () => {
+  const none = () => 0;
+  const most = () => 1;
+  assert.equal(retryDelay(new ProtocolError('OVERLOADED', 'busy', { details: { retryAfterMs: 400 } }), 1, 100, none), 400);
+  assert.equal(retryDelay(new ProtocolError('RATE_LIMITED', 'slow', { details: { retryAfterSec: 2 } }), 1, 100, none), 2000);
+  assert.equal(retryDelay(new ProtocolError('UNAVAILABLE', 'down'), 1, 100, none), 100);
+  assert.equal(retryDelay(new ProtocolError('UNAVAILABLE', 'down'), 4, 100, none), 800);
+  assert.equal(retryDelay(new ProtocolError('UNAVAILABLE', 'down'), 30, 100, none), 30_000);
+  assert.equal(retryDelay(new ProtocolError('OVERLOADED', 'busy', { details: { retryAfterMs: 400 } }), 1, 100, most), 600);
 });

@@ -10,13 +10,29 @@ export interface OutboxDeps {
   onChange(entry: OutboxEntry): void;
   /** The server stored it (first time, or a resend answered with the original ack). */
   onAcked(entry: OutboxEntry, ack: SendAck): void;
-  /** Pause before trying again after a retryable refusal. */
+  /** Pause before trying again after a retryable refusal (doubled per refusal in a row, at least what the server asked for). */
   retryDelayMs?: number;
 }
 
-/** Refusals after which the same send may succeed later; the message stays queued. */
+/** Refusals after which the same send may succeed later (nothing was stored); the message stays queued. */
 export function isRetryableSendError(err: unknown): boolean {
-  return err instanceof ProtocolError && (err.code === 'UNAVAILABLE' || err.code === 'RATE_LIMITED');
+  return err instanceof ProtocolError && (err.code === 'UNAVAILABLE' || err.code === 'RATE_LIMITED' || err.code === 'OVERLOADED');
+}
+
+/** Longest pause between two attempts of one message. */
+const MAX_RETRY_DELAY_MS = 30_000;
+
+/**
+ * How long to wait before sending again after the `failures`-th retryable refusal in a row: what
+ * the server asked for (OVERLOADED's `retryAfterMs`, RATE_LIMITED's `retryAfterSec`), else the
+ * base delay doubled per failure; plus up to half again of random jitter, so the clients a busy
+ * server refused at the same moment do not all come back at the same moment.
+ */
+export function retryDelay(err: unknown, failures: number, baseMs: number, random: () => number = Math.random): number {
+  const details = err instanceof ProtocolError ? (err.details as { retryAfterMs?: unknown; retryAfterSec?: unknown } | undefined) : undefined;
+  const asked = typeof details?.retryAfterMs === 'number' ? details.retryAfterMs : typeof details?.retryAfterSec === 'number' ? details.retryAfterSec * 1000 : undefined;
+  const wait = Math.min(MAX_RETRY_DELAY_MS, Math.max(asked ?? 0, baseMs * 2 ** Math.max(0, failures - 1)));
+  return Math.round(wait * (1 + random() / 2));
 }
 
 const newClientMsgId = (): string => randomId();
@@ -102,10 +118,15 @@ export class Outbox {
   }
 
   private async drain(): Promise<void> {
+    // Retryable refusals of the same message in a row: each waits longer.
+    let failures = 0;
+    let last: OutboxEntry | undefined;
     for (;;) {
       const entry = [...this.entries.values()].find((e) => e.state === 'sending');
       if (!entry || !this.online) return;
       await this.written.get(entry.clientMsgId);
+      failures = entry === last ? failures : 0;
+      last = entry;
       try {
         const ack = await this.deps.send(entry);
         if (this.entries.get(entry.clientMsgId) !== entry) continue;
@@ -116,7 +137,8 @@ export class Outbox {
         // Offline: the next connection flushes again.
         if (err instanceof ConnectionClosedError || (err as { code?: unknown }).code === 'OFFLINE') return;
         if (isRetryableSendError(err)) {
-          await new Promise((resolve) => setTimeout(resolve, this.deps.retryDelayMs ?? 1000));
+          failures++;
+          await new Promise((resolve) => setTimeout(resolve, retryDelay(err, failures, this.deps.retryDelayMs ?? 1000)));
           continue;
         }
         entry.state = 'failed';
