@@ -157,8 +157,7 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
       ...profile,
     },
     onDeliveredAck: (c, conversationId, seq) => acks.record(c.uid, conversationId, seq),
-    // Rate limits first: a client over its own limit is told so, not that the server is busy.
-    admit: [new RateGate(config.chat, logger).admit, new SendShedder(committer, sendAdmission, new ShedCounter(logger, 'sends refused OVERLOADED: event loop saturated', 'admission_overloaded')).admit],
+    admit: [new RateGate(config.chat, logger).admit],
     missingReason: (msgId) => `${msgName(msgId) ?? msgId} is not available on this server`,
     logger,
   });
@@ -167,8 +166,10 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
 
   const scheduler = new WriteScheduler();
   const admission = new ConnectionAdmission({ maxConnections: config.chat.maxConnections, maxUnauthenticatedPerIp: config.chat.maxUnauthenticatedPerIp });
+  const shedder = new SendShedder(committer, sendAdmission, new ShedCounter(logger, 'sends refused OVERLOADED: behind reading the sockets', 'admission_overloaded'));
   const handlers: ConnectionHandlers = {
     login: login.login,
+    screen: shedder.screen,
     dispatch: router.dispatch,
     loggedIn: (conn) => admission.leave(conn),
     closed: (conn) => {

@@ -15,6 +15,7 @@ import {
   encodeFrame,
   encodeFrameRaw,
   msgName,
+  peekReqId,
 } from '../src/index';
 import type { ClientMessageOf, ClientFrameId, ErrorCode, Frame, ServerFrameId, ServerMessageOf } from '../src/index';
 
@@ -271,5 +272,17 @@ describe('profile messages', () => {
     for (const bad of [{ nickname: '' }, { nickname: 'x'.repeat(65) }, { nickname: 'a\u202Eb' }, { avatar: { fileId: 0 } }, { avatar: 'file:5' }]) {
       assert.throws(() => decodeClientMessage(update(bad)), { code: 'VALIDATION_FAILED' }, JSON.stringify(bad));
     }
+  });
+});
+
+describe('peekReqId', () => {
+  const frame = (body: string) => ({ id: MsgId.SendReq, body: Buffer.from(body) });
+  it('reads the reqId of a request without validating the rest', () => {
+    assert.equal(peekReqId(frame('{"reqId":42,"to":"not a number"}')), 42);
+    assert.equal(peekReqId({ id: MsgId.SendReq, body: encodeFrame(MsgId.SendReq, { reqId: 7, to: 2, clientMsgId: 'c', type: 'text', body: 'hi' }).subarray(6) }), 7);
+  });
+  it('gives undefined for bodies that are not JSON or have no usable reqId', () => {
+    for (const body of ['', 'not json', '[1]', '{"reqId":-1}', '{"reqId":1.5}', '{"reqId":"3"}', '{}', '\u00ff'])
+      assert.equal(peekReqId(frame(body)), undefined, body);
   });
 });

@@ -27,6 +27,11 @@ export type ConnectionState = 'login' | 'logging-in' | 'active' | 'closing' | 'c
 export interface ConnectionHandlers {
   /** Resolves true when the connection is now logged in (it has answered or closed otherwise). */
   login(conn: ClientConnection, req: LoginReq): Promise<boolean>;
+  /**
+   * A frame of a logged-in connection before it is decoded: false when it has been answered
+   * already (e.g. a send refused OVERLOADED while the server sheds load) and is not to be decoded.
+   */
+  screen?(conn: ClientConnection, frame: Frame): boolean;
   /** A decoded message on a logged-in connection. */
   dispatch(conn: ClientConnection, message: ClientMessage): void;
   /** The socket closed; called once. */
@@ -247,6 +252,7 @@ export class ClientConnection implements RequestContext {
         this.queued.push({ id: frame.id, body: Buffer.from(frame.body) });
         return;
       case 'active': {
+        if (this.options.handlers.screen && !this.options.handlers.screen(this, frame)) return;
         const message = this.decode(frame);
         if (message) this.options.handlers.dispatch(this, message);
         return;
