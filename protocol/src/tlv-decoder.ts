@@ -13,6 +13,11 @@ export interface TlvDecoderOptions {
    * a server once the first frame is a valid LoginReq) applies to the very next frame of the chunk.
    */
   onFrame?: (frame: Frame) => void;
+  /**
+   * The caller reads the socket into one buffer it reuses (net's `onread`): every body is copied
+   * out (through `allocate`), none is a view of the input, which the next read overwrites.
+   */
+  inputReused?: boolean;
 }
 
 type ReadState = 'header' | 'body' | 'failed';
@@ -32,7 +37,8 @@ const EMPTY = Buffer.alloc(0);
  * Memory is bounded by design: the header is gathered in a fixed 6-byte buffer and the body
  * in a buffer of exactly the announced length, allocated only after the length passed the
  * limit. Each input byte is copied at most once, so many tiny chunks cost O(n), not O(n^2).
- * When a whole frame sits inside one chunk, its body is a view of that chunk (no copy).
+ * When a whole frame sits inside one chunk, its body is a view of that chunk (no copy), unless
+ * the caller reuses its input buffer (`inputReused`).
  */
 export class TlvDecoder {
   private maxBody: number;
@@ -46,10 +52,12 @@ export class TlvDecoder {
   private failure: ProtocolError | undefined;
   private readonly allocate: ((id: number, length: number) => Buffer) | undefined;
   private readonly onFrame: ((frame: Frame) => void) | undefined;
+  private readonly inputReused: boolean;
 
   constructor(options: TlvDecoderOptions) {
     this.allocate = options.allocate;
     this.onFrame = options.onFrame;
+    this.inputReused = options.inputReused ?? false;
     this.maxBody = checkedLimit(options.maxBodyBytes);
   }
 
@@ -125,7 +133,7 @@ export class TlvDecoder {
       this.complete(frames, { id, body: EMPTY });
       return offset;
     }
-    if (input.length - offset >= length) {
+    if (input.length - offset >= length && !this.inputReused) {
       this.complete(frames, { id, body: input.subarray(offset, offset + length) });
       return offset + length;
     }
