@@ -1,5 +1,5 @@
 import { clusterCredentials, createMysqlPool, createRedis, fileInstance, LoadReporter, migrate, parseOriginList, serverTls, TcpListener, WsListener, type ClientSocket, type RunningServer, type ServerContext } from '@parley/common';
-import { BufferPool, fileFrameLimit, MsgId } from '@parley/protocol';
+import { fileFrameLimit, MsgId } from '@parley/protocol';
 import { DownloadService } from './download/download-service';
 import { ConnectionRegistry } from './session/connection-registry';
 import { FileConnection, type FileConnectionHandlers } from './session/file-connection';
@@ -44,8 +44,6 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
   const pool = createMysqlPool(config.mysql);
   const redis = createRedis(config.redis, logger);
   const store = new FileStore(pool, logger);
-  // Chunk bodies are reused: a large upload would otherwise allocate (and collect) its whole size.
-  const bodies = new BufferPool(fileFrameLimit(cfg.chunkBytes), 64);
   const uploads = new UploadService({
     store,
     blobs,
@@ -53,7 +51,6 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
     chunkBytes: cfg.chunkBytes,
     checkpointBytes: cfg.checkpointBytes,
     logger,
-    bodies,
   });
   const downloads = new DownloadService({ pool, blobs, chunkBytes: cfg.chunkBytes, logger });
   const dispatcher = new FileDispatcher({ uploads, downloads, logger });
@@ -69,7 +66,7 @@ export async function startFileServer(ctx: ServerContext): Promise<RunningFileSe
       uploads.detachAll(conn).catch((err: unknown) => conn.logger.warn({ err }, 'detaching uploads failed'));
     },
   };
-  const connectionOptions = { maxFrameBytes: fileFrameLimit(cfg.chunkBytes), maxBufferedBytes: MAX_BUFFERED_BYTES, maxQueuedDuringLogin: 16, handlers, logger, bodies };
+  const connectionOptions = { maxFrameBytes: fileFrameLimit(cfg.chunkBytes), maxBufferedBytes: MAX_BUFFERED_BYTES, maxQueuedDuringLogin: 16, handlers, logger };
   // TCP and WebSocket clients are served alike (a WebSocket arrives as a WsSocket).
   const accept = (socket: ClientSocket): void => {
     if (draining) {

@@ -12,8 +12,10 @@ import { CHUNK_HEADER_LENGTH_BYTES, FRAME_HEADER_BYTES, MAX_CHUNK_HEADER_BYTES, 
 /** A binary body split into its JSON header (not yet schema-checked) and its data. */
 export interface ChunkBody {
   header: unknown;
-  /** A view of the frame body: copy it to keep it past the frame. */
+  /** A view of the frame body: copy it to keep it past the frame. Empty when `parts` is set. */
   data: Buffer;
+  /** The data in pieces, when the frame was gathered (Frame `parts`): views of the received chunks. */
+  parts?: Buffer[];
 }
 
 /**
@@ -45,6 +47,7 @@ export function encodeChunkFrame(id: number, header: object, data: Uint8Array): 
  * body or the limit, or the header is not UTF-8 JSON: the framing held, but the peer is broken.
  */
 export function decodeChunkBody(frame: Frame): ChunkBody {
+  if (frame.parts) return decodeGatheredBody(frame.id, frame.parts);
   const { body, id } = frame;
   if (body.length < CHUNK_HEADER_LENGTH_BYTES) {
     throw new MalformedFrameError(`Binary body of message id ${id} is shorter than its header length field`);
@@ -66,4 +69,38 @@ export function decodeChunkBody(frame: Frame): ChunkBody {
     throw new MalformedFrameError(`Chunk header of message id ${id} is not valid JSON`, { cause: err });
   }
   return { header, data: body.subarray(end) };
+}
+
+/**
+ * A gathered body: the header is decoded from a contiguous copy of its first bytes (a few hundred
+ * at most), the data stays in the received pieces.
+ */
+function decodeGatheredBody(id: number, parts: Buffer[]): ChunkBody {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const prefixLength = Math.min(total, CHUNK_HEADER_LENGTH_BYTES + MAX_CHUNK_HEADER_BYTES);
+  const first = parts[0];
+  const prefix = first && first.length >= prefixLength ? first.subarray(0, prefixLength) : copyPrefix(parts, prefixLength);
+  const { header, data } = decodeChunkBody({ id, body: prefix });
+  const end = prefixLength - data.length;
+  const rest: Buffer[] = [];
+  let skip = end;
+  for (const p of parts) {
+    if (skip >= p.length) {
+      skip -= p.length;
+      continue;
+    }
+    rest.push(skip > 0 ? p.subarray(skip) : p);
+    skip = 0;
+  }
+  return { header, data: Buffer.alloc(0), parts: rest };
+}
+
+function copyPrefix(parts: Buffer[], length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const p of parts) {
+    if (at >= length) break;
+    at += p.copy(out, at, 0, Math.min(p.length, length - at));
+  }
+  return out;
 }

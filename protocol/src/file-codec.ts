@@ -25,15 +25,17 @@ type SchemaTable = ReadonlyMap<number, z.ZodType>;
 const clientTable: SchemaTable = new Map(Object.entries(FileClientMessageSchemas).map(([id, schema]) => [Number(id), schema as z.ZodType]));
 const serverTable: SchemaTable = new Map(Object.entries(FileServerMessageSchemas).map(([id, schema]) => [Number(id), schema as z.ZodType]));
 
-function decodeWith(table: SchemaTable, frame: Frame): { id: number; msg: unknown; data?: Buffer } {
+function decodeWith(table: SchemaTable, frame: Frame): { id: number; msg: unknown; data?: Buffer; parts?: Buffer[] } {
   const schema = table.get(frame.id);
   if (schema === undefined) throw new UnknownMessageError(frame.id);
   let value: unknown;
   let data: Buffer | undefined;
+  let parts: Buffer[] | undefined;
   if (BinaryMsgIds.has(frame.id)) {
     const chunk = decodeChunkBody(frame);
     value = chunk.header;
     data = chunk.data;
+    parts = chunk.parts;
   } else {
     value = parseBody(frame);
   }
@@ -45,7 +47,8 @@ function decodeWith(table: SchemaTable, frame: Frame): { id: number; msg: unknow
   if (!result.success) {
     throw new ValidationError(describeMsgId(frame.id), summariseIssues(result.error.issues), recoverReqId(value));
   }
-  return data === undefined ? { id: frame.id, msg: result.data } : { id: frame.id, msg: result.data, data };
+  if (data === undefined) return { id: frame.id, msg: result.data };
+  return parts ? { id: frame.id, msg: result.data, data, parts } : { id: frame.id, msg: result.data, data };
 }
 
 /**

@@ -164,7 +164,8 @@ export type FileServerFrameId = keyof typeof FileServerMessageSchemas;
 export type FileClientMessageOf<I extends FileClientFrameId> = z.infer<(typeof FileClientMessageSchemas)[I]>;
 export type FileServerMessageOf<I extends FileServerFrameId> = z.infer<(typeof FileServerMessageSchemas)[I]>;
 
-type DataOf<I> = I extends typeof MsgId.UploadChunk | typeof MsgId.DownloadChunk ? { data: Buffer } : unknown;
+/** `parts`: the data in pieces when the frame was gathered (TlvDecoder `gather`); `data` is then empty. */
+type DataOf<I> = I extends typeof MsgId.UploadChunk | typeof MsgId.DownloadChunk ? { data: Buffer; parts?: Buffer[] } : unknown;
 
 /** A decoded message of a file connection; binary ids carry their `data` (a view of the frame). */
 export type FileClientMessage = { [I in FileClientFrameId]: { id: I; msg: FileClientMessageOf<I> } & DataOf<I> }[FileClientFrameId];

@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { ChunkReader } from './chunk-reader';
 import type { FileClient } from './file-client';
 import type { UploadChunkAck, UploadDone } from './file-schemas';
 import { MsgId } from './message-ids';
@@ -62,6 +63,7 @@ function sendChunks(client: FileClient, handle: FileHandle, file: UploadResult, 
   const { fileId, size } = file;
   return new Promise<void>((resolve, reject) => {
     let next = start;
+    const reader = new ChunkReader(handle, start, size, chunkBytes);
     /** End offsets of the chunks sent and not yet acknowledged, in order. */
     const inFlight: number[] = [];
     let pumping = false;
@@ -75,8 +77,8 @@ function sendChunks(client: FileClient, handle: FileHandle, file: UploadResult, 
       client.off('fileError', onError);
       client.off('close', onClose);
       options.signal?.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve();
+      // A read-ahead still under way ends before the caller closes the file.
+      void reader.settle().then(() => (err ? reject(err) : resolve()));
     };
     const onAck = (ack: UploadChunkAck) => {
       if (ack.fileId !== fileId) return;
@@ -98,8 +100,7 @@ function sendChunks(client: FileClient, handle: FileHandle, file: UploadResult, 
       pumping = true;
       try {
         while (!settled && next < size && inFlight.length < options.window) {
-          const data = Buffer.allocUnsafe(Math.min(chunkBytes, size - next));
-          await readFully(handle, data, next);
+          const data = await reader.next();
           if (settled) break;
           const roomy = client.sendChunk(fileId, next, data);
           next += data.length;
@@ -127,13 +128,4 @@ function sendChunks(client: FileClient, handle: FileHandle, file: UploadResult, 
       client.request(MsgId.UploadStatusReq, { fileId }).then((s) => s.complete && finish(), (err: unknown) => finish(err as Error));
     }
   });
-}
-
-async function readFully(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
-  let filled = 0;
-  while (filled < buffer.length) {
-    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
-    if (bytesRead === 0) throw new Error(`the file ended at ${position + filled} bytes; it changed during the upload`);
-    filled += bytesRead;
-  }
 }

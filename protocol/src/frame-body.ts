@@ -5,6 +5,11 @@ import { decodeUtf8Strict } from './strict-utf8';
 export interface Frame {
   id: number;
   body: Buffer;
+  /**
+   * A frame the decoder gathered (TlvDecoder `gather`): its body in pieces, views of the chunks
+   * it arrived in; `body` is then empty.
+   */
+  parts?: Buffer[];
 }
 
 /**

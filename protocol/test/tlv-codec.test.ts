@@ -170,3 +170,15 @@ describe('parseBody', () => {
     });
   }
 });
+
+describe('TlvDecoder with inputReused', () => {
+  it('copies every body out, so overwriting the input afterwards changes no frame', () => {
+    const frames = [encodeFrameRaw(7, Buffer.from('{"a":1}')), encodeFrameRaw(9, Buffer.alloc(0)), encodeFrameRaw(8, Buffer.from('body'))];
+    const input = Buffer.concat(frames);
+    const expected = new TlvDecoder({ maxBodyBytes: 1000 }).push(Buffer.from(input)).map((f) => ({ id: f.id, body: Buffer.from(f.body) }));
+    const decoder = new TlvDecoder({ maxBodyBytes: 1000, inputReused: true });
+    const got = decoder.push(input);
+    input.fill(0xee);
+    assert.deepEqual(got.map((f) => ({ id: f.id, body: Buffer.from(f.body) })), expected);
+  });
+});

@@ -29,7 +29,7 @@ export class FileDispatcher {
         return;
       case MsgId.UploadChunk:
         try {
-          uploads.chunk(conn, message.msg, message.data);
+          uploads.chunk(conn, message.msg, message.parts ?? [message.data]);
         } catch (err) {
           conn.sendError(this.errorBody(conn, err, undefined, { fileId: message.msg.fileId }));
         }

@@ -1,5 +1,5 @@
 import { ParleyError, type Logger } from '@parley/common';
-import type { BufferPool, UploadChunkHeader, UploadInitReq, UploadInitResp, UploadStatusResp } from '@parley/protocol';
+import type { UploadChunkHeader, UploadInitReq, UploadInitResp, UploadStatusResp } from '@parley/protocol';
 import type { FileConnection } from '../session/file-connection';
 import type { BlobStore } from '../storage/blob-store';
 import type { FileStore } from '../storage/file-store';
@@ -13,7 +13,6 @@ export interface UploadServiceOptions {
   chunkBytes: number;
   checkpointBytes: number;
   logger: Logger;
-  bodies: BufferPool;
 }
 
 /**
@@ -45,18 +44,13 @@ export class UploadService {
     return { fileId: decision.fileId, offset, size: req.size, complete: false, chunkBytes };
   }
 
-  /** An UploadChunk; throws the ParleyError to answer it with. A refused chunk's body goes back to the pool. */
-  chunk(conn: FileConnection, header: UploadChunkHeader, data: Buffer): void {
-    try {
-      const session = this.sessions.get(header.fileId);
-      if (!session || session.conn !== conn) {
-        throw new ParleyError('FILE_NOT_FOUND', 'Initialise this upload on this connection first', { details: { fileId: header.fileId } });
-      }
-      session.accept(header.offset, data);
-    } catch (err) {
-      this.options.bodies.give(data);
-      throw err;
+  /** An UploadChunk, its data in the pieces it arrived in; throws the ParleyError to answer it with. */
+  chunk(conn: FileConnection, header: UploadChunkHeader, parts: Buffer[]): void {
+    const session = this.sessions.get(header.fileId);
+    if (!session || session.conn !== conn) {
+      throw new ParleyError('FILE_NOT_FOUND', 'Initialise this upload on this connection first', { details: { fileId: header.fileId } });
     }
+    session.accept(header.offset, parts);
   }
 
   /** The durable state of one of the user's uploads. */

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { ParleyError, type Logger } from '@parley/common';
-import { MAX_WRITE_BATCH, MsgId, writevFully, type BufferPool } from '@parley/protocol';
+import { MAX_WRITE_BATCH, MsgId, writevFully } from '@parley/protocol';
 import type { FileConnection } from '../session/file-connection';
 import { isDiskFull, type BlobStore } from '../storage/blob-store';
 import { hashFileRange } from '../storage/file-hash';
@@ -13,8 +13,6 @@ export interface UploadSessionDeps {
   chunkBytes: number;
   checkpointBytes: number;
   logger: Logger;
-  /** Chunk bodies go back here once written. */
-  bodies: BufferPool;
 }
 
 export interface UploadTarget {
@@ -52,8 +50,8 @@ export class UploadSession {
   private durable: number;
   private durableAt = Date.now();
   private readonly hash: Hash | undefined;
-  /** Accepted chunks not yet written, in offset order. */
-  private pending: { offset: number; data: Buffer }[] = [];
+  /** Accepted chunks not yet written, in offset order: each one's data in the pieces it arrived in. */
+  private pending: { offset: number; parts: Buffer[]; length: number }[] = [];
   /** The write loop, while it runs (one at a time). */
   private writer: Promise<void> | undefined;
   private queuedBytes = 0;
@@ -85,21 +83,22 @@ export class UploadSession {
   }
 
   /** Takes the next chunk; throws the ParleyError to answer it with (nothing changes then). */
-  accept(offset: number, data: Buffer): void {
+  accept(offset: number, parts: Buffer[]): void {
     const { fileId, size } = this.file;
     if (this.state !== 'open') throw new ParleyError('FILE_NOT_FOUND', 'This upload is not open on this connection', { details: { fileId } });
-    if (data.length === 0) throw new ParleyError('VALIDATION_FAILED', 'A chunk must carry data', { details: { fileId } });
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    if (length === 0) throw new ParleyError('VALIDATION_FAILED', 'A chunk must carry data', { details: { fileId } });
     if (offset !== this.expected) throw new ParleyError('WRONG_OFFSET', `Expected a chunk at offset ${this.expected}`, { details: { fileId, expected: this.expected } });
     const max = Math.min(this.deps.chunkBytes, size - offset);
-    if (data.length > max) throw new ParleyError('CHUNK_TOO_LARGE', `At most ${max} bytes fit here`, { details: { fileId, maxChunkBytes: max } });
-    this.expected += data.length;
-    this.hash?.update(data);
-    this.queuedBytes += data.length;
+    if (length > max) throw new ParleyError('CHUNK_TOO_LARGE', `At most ${max} bytes fit here`, { details: { fileId, maxChunkBytes: max } });
+    this.expected += length;
+    for (const p of parts) this.hash?.update(p);
+    this.queuedBytes += length;
     if (!this.held && this.queuedBytes > MAX_QUEUED_BYTES) {
       this.held = true;
       this.conn.hold();
     }
-    this.pending.push({ offset, data });
+    this.pending.push({ offset, parts, length });
     if (!this.writer) this.run(() => this.writeQueued());
   }
 
@@ -133,14 +132,14 @@ export class UploadSession {
       const batch = this.pending.splice(0, MAX_WRITE_BATCH);
       if (!(await this.write(batch))) break;
     }
-    for (const { data } of this.pending.splice(0)) this.deps.bodies.give(data);
+    this.pending = [];
   }
 
   /** One batch of consecutive chunks; false once the upload cannot go on. */
-  private async write(batch: { offset: number; data: Buffer }[]): Promise<boolean> {
+  private async write(batch: { offset: number; parts: Buffer[]; length: number }[]): Promise<boolean> {
     const offset = (batch[0] as { offset: number }).offset;
-    const buffers = batch.map((c) => c.data);
-    const bytes = buffers.reduce((n, b) => n + b.length, 0);
+    const buffers = batch.flatMap((c) => c.parts);
+    const bytes = batch.reduce((n, c) => n + c.length, 0);
     try {
       if (this.writeFailed || this.state === 'ended') return false;
       await writevFully(this.handle, buffers, offset);
@@ -149,7 +148,6 @@ export class UploadSession {
       await this.abandon(err);
       return false;
     } finally {
-      for (const b of buffers) this.deps.bodies.give(b);
       this.queuedBytes -= bytes;
       if (this.held && this.queuedBytes <= MAX_QUEUED_BYTES / 2) {
         this.held = false;
