@@ -5,7 +5,7 @@ import { createLogger } from '@parley/common';
 import { encodeFrame, encodeFrameRaw, MsgId } from '@parley/protocol';
 import { ClientConnection } from '../src/session/client-connection';
 import { behindReading } from '../src/messaging/send-admission';
-import { READ_BYTES_PER_TURN_ALL, readTurns } from '../src/session/read-throttle';
+import { READ_BYTES_PER_TURN, READ_BYTES_PER_TURN_ALL, readTurns } from '../src/session/read-throttle';
 import { WriteScheduler } from '../src/session/write-scheduler';
 
 // A client that floods requests and never reads its answers must stall on its own TCP window:
@@ -138,15 +138,24 @@ describe('ReadThrottle on a client connection', () => {
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(behind(), false, 'a few bytes: nothing waits');
       const before = readTurns();
-      for (let i = 0; i < 7; i++) await open();
+      // Twice the all-clients budget at once, from enough clients that their per-client allowance does not stop them first.
+      const count = Math.ceil((2 * READ_BYTES_PER_TURN_ALL) / READ_BYTES_PER_TURN) + 4;
+      while (clients.length < count) await open();
       await new Promise((r) => setTimeout(r, 100));
-      // Twice the all-clients budget at once, from eight clients: it cannot all be read in one turn.
-      const share = Buffer.concat(Array.from({ length: Math.ceil((2 * READ_BYTES_PER_TURN_ALL) / clients.length / ping.length) }, () => ping));
+      const share = Buffer.concat(Array.from({ length: Math.ceil((2 * READ_BYTES_PER_TURN) / ping.length) }, () => ping));
       for (const c of clients) c.write(share);
       await new Promise((r) => setTimeout(r, 300));
       assert.ok(readTurns().exhausted > before.exhausted, `turns that ran out of budget: ${readTurns().exhausted - before.exhausted}`);
       assert.equal(behind(), true);
       assert.equal(behind(), false, 'and not once it has caught up');
+      // Steady small traffic from every client afterwards: the queue the burst formed must not
+      // outlive it (reserving each resumed client's allowance once kept it, and the server
+      // "behind", for as long as anyone kept sending).
+      for (let round = 0; round < 25; round++) {
+        for (const c of clients) c.write(ping);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(behind(), false, 'small frames after the burst: not behind');
     } finally {
       for (const c of clients) c.destroy();
       await new Promise((resolve) => quietServer.close(resolve));
