@@ -15,6 +15,7 @@
  *
  * Options: --size-mib 1024 --rounds 3 --concurrent 50 --concurrent-mib 20 --server-cores 0
  *   --generator-cores 1 --no-pin
+ *   --set section.key=value (repeatable: a config override, e.g. --set file.checkpoint_bytes=67108864)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
@@ -28,6 +29,7 @@ import { Cluster, REPO_ROOT } from '@parley/e2e';
 import { renderFileMarkdown, type FileBenchReport } from './file-report';
 import { concurrentUploads, parleyDownload, parleyUpload, plainDownload, plainUpload, removeQuietly, round, type RunContext } from './file-runs';
 import { hasTaskset, pin } from './proc-stats';
+import { applySets } from './bench-args';
 
 const MiB = 1024 * 1024;
 
@@ -94,12 +96,9 @@ async function main(): Promise<void> {
     const big = join(tmp, 'big.bin');
     const size = sizeMib * MiB;
     const sha256 = randomFile(big, size);
-    cluster = await Cluster.start({
-      chatServers: 1,
-      fileServers: 1,
-      kinds: ['file'],
-      sections: { cluster: { log_level: 'warn' }, file: { min_free_bytes: 0, user_quota_bytes: 64 * 1024 * MiB, max_file_bytes: Math.max(2048, sizeMib * 2) * MiB } },
-    });
+    const sections: Record<string, Record<string, string | number | boolean>> = { cluster: { log_level: 'warn' }, file: { min_free_bytes: 0, user_quota_bytes: 64 * 1024 * MiB, max_file_bytes: Math.max(2048, sizeMib * 2) * MiB } };
+    applySets(process.argv, sections);
+    cluster = await Cluster.start({ chatServers: 1, fileServers: 1, kinds: ['file'], sections });
     const filePid = cluster.processes.get('file1')?.child.pid as number;
     const plainCopy = await startPlainCopy(join(tmp, 'plain-sink.bin'), big);
     plain = plainCopy.child;
