@@ -16,7 +16,7 @@
  * Options: --layouts 2,1  --rates 2000,5000,10000,15000,20000,25000,30000,40000  --keep-going
  *   --relay-rates <rates + 50000,80000>  --step-sec 10  --idle-cost-sec 10  --delivered-ack-ms 0
  *   --users 1000  --workers 2  --body-bytes 100  --max-outstanding 64  --machine-services
- *   --pp-clients 10000  --pp-pairs 1000  --pp-interval-ms 1000  --pp-sec 15
+ *   --pp-clients 10000  --pp-pairs 1000  --pp-servers 1 (2: chat1 + chat2)  --pp-interval-ms 1000  --pp-sec 15
  *   --profile-sec 10  --profile-rate <highest sustained>  --profile-servers 2 (1: chat1 alone, chat2 stopped)  --idle-one 19000  --idle-total 50000
  *   --idle-hold-sec 15  --server-cores 0  --generator-cores 1  --no-pin
  *   --set section.key=value (repeatable: a config override for the cluster, e.g. --set chat.commit_lanes=8)
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     maxOutstanding: num('max-outstanding', 64),
     ppClients: num('pp-clients', 10000),
     ppPairs: num('pp-pairs', 1000),
+    ppServers: num('pp-servers', 1),
     ppIntervalMs: num('pp-interval-ms', 1000),
     ppSec: num('pp-sec', 15),
     profileSec: num('profile-sec', 10),

@@ -69,7 +69,7 @@ export function renderMarkdown(r: ChatBenchReport): string {
     const p = r.pingpong;
     const s = p.step;
     L.push('## Ping-pong round trip', '');
-    L.push(`${fmt(p.clients)} clients logged in over chat1 and chat2 (${p.connect.wallSec} s to log in all, ${fmt(p.connect.loginsPerSec)}/s); ${p.activePairs} pairs active: A sends every ${p.intervalMs} ms, B replies as soon as the push arrives; round trip = A's send → A receives B's reply as MessagePush (two durable sends, two pushes).`, '');
+    L.push(`${fmt(p.clients)} clients logged in over ${(p.servers ?? ['chat1', 'chat2']).join(' and ')} (${p.connect.wallSec} s to log in all, ${fmt(p.connect.loginsPerSec)}/s); ${p.activePairs} pairs active: A sends every ${p.intervalMs} ms, B replies as soon as the push arrives; round trip = A's send → A receives B's reply as MessagePush (two durable sends, two pushes).`, '');
     L.push('| | count | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |', '|---|---|---|---|---|---|---|');
     for (const [name, h] of [
       ['round trip, all', s.rttMs],

@@ -27,6 +27,8 @@ export interface BenchArgs {
   maxOutstanding: number;
   ppClients: number;
   ppPairs: number;
+  /** Chat servers the ping-pong clients are spread over (1: the default config). */
+  ppServers: number;
   ppIntervalMs: number;
   ppSec: number;
   profileSec: number;
@@ -229,6 +231,8 @@ export async function relayRamp(ctx: BenchContext): Promise<RampResult> {
 
 export interface PingPongResult {
   clients: number;
+  /** The chat servers the clients were spread over. */
+  servers: string[];
   activePairs: number;
   intervalMs: number;
   connect: ConnectSummary;
@@ -237,15 +241,21 @@ export interface PingPongResult {
 
 export async function pingPong(ctx: BenchContext): Promise<PingPongResult> {
   const { ppClients, ppPairs, ppIntervalMs, ppSec } = ctx.args;
+  // The default config's one chat server (chat2 stopped meanwhile), or the two-server cluster shape.
+  const servers = ctx.args.ppServers === 1 ? ['chat1'] : ['chat1', 'chat2'];
+  if (servers.length === 1 && ctx.pids.chat2 !== undefined) {
+    await ctx.cluster.stopProcess('chat2');
+    delete ctx.pids.chat2;
+  }
   const users = ctx.users.slice(0, ppClients);
   const gens = Generators.start(ctx.args.workers, ctx.generatorCores);
   try {
-    const connect = await connectAll(ctx, gens, users, endpoints(ctx, ['chat1', 'chat2']), 30, 'conversation', true, 300);
+    const connect = await connectAll(ctx, gens, users, endpoints(ctx, servers), 30, 'conversation', true, 300);
     const n = gens.children.length;
     const pairs = Math.ceil(ppPairs / n);
     ctx.log('   warm-up: 2 s');
     await gens.all<StepResult>({ cmd: 'pingpong', pairs, intervalMs: ppIntervalMs, durationMs: 2000, drainMs: DRAIN_MS });
-    const cpu = new CpuWindow(() => pick(ctx.pids, ['chat1', 'chat2', 'status', 'mariadb', 'redis']));
+    const cpu = new CpuWindow(() => pick(ctx.pids, [...servers, 'status', 'mariadb', 'redis']));
     const db0 = await dbCounters(ctx);
     cpu.start();
     const pending = gens.all<StepResult>({ cmd: 'pingpong', pairs, intervalMs: ppIntervalMs, durationMs: ppSec * 1000, drainMs: DRAIN_MS });
@@ -254,11 +264,12 @@ export async function pingPong(ctx: BenchContext): Promise<PingPongResult> {
     const merged = mergeSteps(await pending);
     const db = dbRates(db0, await dbCounters(ctx), ppSec, merged.ackedPerSec);
     const step = { ...merged, cpuPct, db };
-    ctx.log(`   ${pairs * n} pairs, one round trip each per ${ppIntervalMs} ms: RTT p50/p99/p99.9 ${step.rttMs.p50}/${step.rttMs.p99}/${step.rttMs.p999} ms over ${step.rttMs.count}; CPU% ${JSON.stringify(cpuPct)}`);
+    ctx.log(`   ${servers.join(' + ')}: ${pairs * n} pairs, one round trip each per ${ppIntervalMs} ms: RTT p50/p99/p99.9 ${step.rttMs.p50}/${step.rttMs.p99}/${step.rttMs.p999} ms over ${step.rttMs.count}; CPU% ${JSON.stringify(cpuPct)}`);
     await gens.all({ cmd: 'disconnect' });
-    return { clients: users.length, activePairs: pairs * n, intervalMs: ppIntervalMs, connect, step };
+    return { clients: users.length, servers, activePairs: pairs * n, intervalMs: ppIntervalMs, connect, step };
   } finally {
     await gens.close();
+    if (ctx.pids.chat2 === undefined && ctx.cluster.chat.some((c) => c.id === 'chat2')) await restartChat(ctx, 'chat2');
   }
 }
 
