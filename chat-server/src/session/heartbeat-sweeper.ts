@@ -25,12 +25,13 @@ export class HeartbeatSweeper {
   private refreshing = false;
   readonly timeoutMs: number;
   readonly refreshEveryMs: number;
+  private readonly sweepMs: number;
 
   constructor(private readonly options: HeartbeatSweeperOptions) {
     this.timeoutMs = HEARTBEAT_MISSES_BEFORE_CLOSE * options.heartbeatSec * 1000;
     this.refreshEveryMs = options.heartbeatSec * 1000;
-    const sweepMs = options.sweepMs ?? Math.min(1000, Math.max(50, (options.heartbeatSec * 1000) / 4));
-    this.timer = setInterval(() => this.sweep(), sweepMs);
+    this.sweepMs = options.sweepMs ?? Math.min(1000, Math.max(50, (options.heartbeatSec * 1000) / 4));
+    this.timer = setInterval(() => this.sweep(), this.sweepMs);
     this.timer.unref();
   }
 
@@ -53,7 +54,17 @@ export class HeartbeatSweeper {
         refresh.push(conn);
       }
     }
-    if (refresh.length > 0 && !this.refreshing) void this.refresh(refresh, now);
+    if (refresh.length > 0 && !this.refreshing) void this.refresh(oldestFirst(refresh, this.refreshCap(registry.sessionCount)), now);
+  }
+
+  /**
+   * Route refreshes per sweep at most: twice the steady rate (every session once per heartbeat),
+   * at least 100. Sessions that logged in together would otherwise come due together — 10,000 of
+   * them one pipelined burst every heartbeat, which held the event loop for tens of milliseconds
+   * (the ping-pong benchmark's p99). Spread, each still refreshes well within its route's TTL.
+   */
+  private refreshCap(sessions: number): number {
+    return Math.max(100, Math.ceil((2 * sessions * this.sweepMs) / this.refreshEveryMs));
   }
 
   stop(): void {
@@ -89,4 +100,10 @@ export class HeartbeatSweeper {
     }
     return recreated;
   }
+}
+
+/** The `cap` connections whose routes were refreshed longest ago (all of them when within the cap). */
+export function oldestFirst<T extends { routeRefreshedAt: number }>(due: T[], cap: number): T[] {
+  if (due.length <= cap) return due;
+  return due.sort((a, b) => a.routeRefreshedAt - b.routeRefreshedAt).slice(0, cap);
 }
