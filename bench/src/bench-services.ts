@@ -12,6 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { ensureLocalServices, freePort } from '@parley/common/testing';
+import { Cluster, type ClusterOptions } from '@parley/e2e';
 import { pidListeningOn, pin } from './proc-stats';
 
 export interface BenchServices {
@@ -83,4 +84,30 @@ export function machineServices(core: string | undefined): BenchServices {
     redisPid,
     stop: async () => restore(),
   };
+}
+
+/** On Ctrl-C or SIGTERM: `stop` (at most 15 s), then exit 130 — so a benchmark never leaves servers or databases behind. */
+export function stopOnSignal(stop: () => Promise<void>, log: (msg: string) => void): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      log(`${signal}: stopping`);
+      const hard = setTimeout(() => process.exit(130), 15_000);
+      void stop().finally(() => {
+        clearTimeout(hard);
+        process.exit(130);
+      });
+    });
+}
+
+/** The cluster harness on `services`: they are stopped if it cannot start, and both on a signal. */
+export async function startBenchCluster(services: BenchServices, options: ClusterOptions, log: (msg: string) => void): Promise<Cluster> {
+  let cluster: Cluster;
+  try {
+    cluster = await Cluster.start(options);
+  } catch (err) {
+    await services.stop();
+    throw err;
+  }
+  stopOnSignal(() => cluster.stop().then(() => services.stop()), log);
+  return cluster;
 }

@@ -26,9 +26,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { argValue } from '@parley/common';
-import { Cluster, REPO_ROOT } from '@parley/e2e';
+import { REPO_ROOT } from '@parley/e2e';
 import { applySets, num, numbers, positional } from './bench-args';
-import { machineServices, privateServices, type BenchServices } from './bench-services';
+import { machineServices, privateServices, startBenchCluster, type BenchServices } from './bench-services';
 import { createChatFixtures } from './chat-fixtures';
 import { layoutRamp, restoreChatServers } from './chat-layouts';
 import { renderMarkdown, type ChatBenchReport } from './chat-report';
@@ -95,26 +95,8 @@ async function main(): Promise<void> {
   const chatNeeded = scenarios.some((s) => s !== 'relay');
   const chatServers = Math.max(scenarios.includes('throughput') ? Math.max(...args.layouts) : 0, scenarios.includes('pingpong') || scenarios.includes('profile') ? 2 : 0, scenarios.includes('idle') ? 3 : 0, 1);
   log(chatNeeded ? `starting cluster: verify, status, gate + ${chatServers} chat server(s)` : 'starting cluster harness without servers (relay only)');
-  let cluster: Cluster;
-  try {
-    cluster = await Cluster.start({ chatServers, kinds: chatNeeded ? ['verify', 'status', 'gate', 'chat'] : [], sections: SECTIONS });
-  } catch (err) {
-    await services.stop();
-    throw err;
-  }
   // Ctrl-C: stop the servers and drop the database before leaving.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => {
-      log(`${signal}: stopping cluster`);
-      const hard = setTimeout(() => process.exit(130), 15_000);
-      void cluster
-        .stop()
-        .then(() => services.stop())
-        .finally(() => {
-        clearTimeout(hard);
-        process.exit(130);
-      });
-    });
+  const cluster = await startBenchCluster(services, { chatServers, kinds: chatNeeded ? ['verify', 'status', 'gate', 'chat'] : [], sections: SECTIONS }, log);
   const pids: Record<string, number> = {};
   for (const [name, proc] of cluster.processes) pids[name] = proc.child.pid as number;
   if (serverCores) for (const pid of Object.values(pids)) pin(pid, serverCores);

@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { argValue } from '@parley/common';
 import { Cluster, REPO_ROOT } from '@parley/e2e';
 import { applySets, num, numbers, positional } from './bench-args';
-import { machineServices, privateServices, type BenchServices } from './bench-services';
+import { machineServices, privateServices, stopOnSignal, type BenchServices } from './bench-services';
 import { createGroupUsers } from './group-fixtures';
 import { renderGroupMarkdown, type GroupBenchReport } from './group-report';
 import { runGroupScenario, type GroupBenchArgs, type GroupContext, type GroupScenarioSpec } from './group-scenarios';
@@ -106,15 +106,7 @@ async function main(): Promise<void> {
     await cluster?.stop();
     await services.stop();
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => {
-      log(`${signal}: stopping`);
-      const hard = setTimeout(() => process.exit(130), 15_000);
-      void stopAll().finally(() => {
-        clearTimeout(hard);
-        process.exit(130);
-      });
-    });
+  stopOnSignal(stopAll, log);
   try {
     log('starting cluster: status + chat1, chat2');
     cluster = await Cluster.start({ chatServers: 2, kinds: ['status', 'chat'], sections: SECTIONS });

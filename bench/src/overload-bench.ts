@@ -29,7 +29,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { argValue } from '@parley/common';
-import { Cluster, REPO_ROOT } from '@parley/e2e';
+import { REPO_ROOT } from '@parley/e2e';
 import { applySets, num } from './bench-args';
 import { createChatFixtures } from './chat-fixtures';
 import { Generators, mergeConnects, mergeSteps, planUsers, type StepSummary } from './chat-generators';
@@ -37,7 +37,7 @@ import type { ConnectResult, StepResult } from './load-protocol';
 import { renderOverloadMarkdown, overloadVerdicts, type OverloadReport, type PhaseName, type RssSample } from './overload-report';
 import { cpuSec, hasTaskset, pin, rssKib } from './proc-stats';
 import { benchSections } from './bench-sections';
-import { machineServices, privateServices, type BenchServices } from './bench-services';
+import { machineServices, privateServices, startBenchCluster, type BenchServices } from './bench-services';
 import { judgeStep } from './sustainable';
 import { spawnChat, stopChild } from './own-children';
 import { summariseProfile } from './cpu-profile';
@@ -114,25 +114,7 @@ async function main(): Promise<void> {
 
   const services: BenchServices = argv.includes('--machine-services') ? machineServices(serverCores) : await privateServices(serverCores);
   log(`MariaDB and Redis: ${services.note}`);
-  let cluster: Cluster;
-  try {
-    cluster = await Cluster.start({ chatServers: 1, kinds: ['status', 'chat'], sections: SECTIONS });
-  } catch (err) {
-    await services.stop();
-    throw err;
-  }
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => {
-      log(`${signal}: stopping cluster`);
-      const hard = setTimeout(() => process.exit(130), 15_000);
-      void cluster
-        .stop()
-        .then(() => services.stop())
-        .finally(() => {
-        clearTimeout(hard);
-        process.exit(130);
-      });
-    });
+  const cluster = await startBenchCluster(services, { chatServers: 1, kinds: ['status', 'chat'], sections: SECTIONS }, log);
   let profiled: { child: ChildProcess; dir: string; fromUs: number; toUs: number } | undefined;
   if (argv.includes('--profile')) {
     const dir = mkdtempSync(join(tmpdir(), 'parley-overload-prof-'));

@@ -129,7 +129,7 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     onCommitted: pushCommitted(notifier, logger),
   });
   const messages = new MessageService(committer, pool, logger);
-  const sendAdmission = new SendAdmission({ windowMs: config.chat.admissionWindowMs, saturated: behindReading(config.chat.admissionBehindPct / 100), minPerSec: config.chat.admissionMinPerSec });
+  const sendAdmission = new SendAdmission({ windowMs: config.chat.admissionWindowMs, behind: behindReading(config.chat.admissionBehindPct / 100), minPerSec: config.chat.admissionMinPerSec });
   const sync = new SyncService(pool);
   const acks = new DeliveredAckWriter({ pool, logger, maxPerUser: config.chat.maxPendingAcksPerUser });
   const friends = createFriendHandlers({ pool, notifier, logger, requestCooldownSec: config.chat.friendRequestCooldownSec });
@@ -157,7 +157,7 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
       ...profile,
     },
     onDeliveredAck: (c, conversationId, seq) => acks.record(c.uid, conversationId, seq),
-    admit: [new RateGate(config.chat, logger).admit],
+    admit: new RateGate(config.chat, logger).admit,
     missingReason: (msgId) => `${msgName(msgId) ?? msgId} is not available on this server`,
     logger,
   });

@@ -6,7 +6,7 @@ import { SendAdmission } from '../src/messaging/send-admission';
 function manual(minPerSec = 100) {
   let behind = false;
   let clock = 0;
-  const admission = new SendAdmission({ windowMs: 100, minPerSec, saturated: () => behind, now: () => clock, timer: false });
+  const admission = new SendAdmission({ windowMs: 100, minPerSec, behind: () => behind, now: () => clock, timer: false });
   return {
     admission,
     setBehind: (b: boolean) => void (behind = b),

@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from './logger';
 import { TLS_HANDSHAKE_TIMEOUT_MS, type ServerTls } from './tls/server-tls';
+import { listenOn } from './net/listen-on';
 
 /**
  * A client-facing TCP listener (chat and file servers). It only accepts sockets and hands each one
@@ -34,15 +35,7 @@ export class TcpListener {
 
   /** Listens on host:port (0 = any free port) and resolves the bound port. */
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host, port, backlog: 4096 }, () => {
-        this.server.off('error', onError);
-        const addr = this.server.address();
-        resolve(typeof addr === 'object' && addr ? addr.port : port);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   /** Stops accepting; resolves at once (open sockets are not waited for). */

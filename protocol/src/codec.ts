@@ -6,6 +6,7 @@
  */
 export * from './error-codes';
 export * from './protocol-errors';
+export * from './retry-after';
 export * from './protocol-limits';
 export * from './strict-utf8';
 export * from './frame-body';

@@ -20,6 +20,7 @@ export * from './file-schemas';
 export * from './file-codec';
 export * from './chat-client';
 export * from './send-retry';
+export * from './retry-after';
 export * from './transfer-progress';
 export * from './file-hash';
 export * from './file-writes';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChatClient, SendMessageOptions, SendTarget } from './chat-client';
 import type { SendAck } from './message-schemas';
 import { ConnectionClosedError, ProtocolError, RequestTimeoutError } from './protocol-errors';
+import { serverRetryAfterMs } from './retry-after';
 
 export interface RetrySendOptions extends SendMessageOptions {
   /** Attempts in all, the first included (default 3). */
@@ -19,14 +20,6 @@ export function isRetryableSendError(err: unknown): boolean {
   return err instanceof ProtocolError && (err.code === 'UNAVAILABLE' || err.code === 'RATE_LIMITED' || err.code === 'OVERLOADED');
 }
 
-/** How long the server asked to wait (OVERLOADED's `details.retryAfterMs`, RATE_LIMITED's `retryAfterSec`), or undefined. */
-export function serverRetryAfterMs(err: unknown): number | undefined {
-  if (!(err instanceof ProtocolError)) return undefined;
-  const details = err.details as { retryAfterMs?: unknown; retryAfterSec?: unknown } | undefined;
-  if (typeof details?.retryAfterMs === 'number') return details.retryAfterMs;
-  if (typeof details?.retryAfterSec === 'number') return details.retryAfterSec * 1000;
-  return undefined;
-}
 
 /**
  * Sends one message, retrying over a fresh connection from `connect` when the link dropped or the

@@ -1,4 +1,4 @@
-/** The answer to a send the server refused to take on (commit lane full, event loop saturated): retryable, nothing stored. */
+/** The answer to a send the server refused to take on (commit lane full, or the server behind reading its sockets): retryable, nothing stored. */
 export interface OverloadRefusal {
   code: 'OVERLOADED';
   message: string;

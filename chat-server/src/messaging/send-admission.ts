@@ -4,8 +4,8 @@ export interface SendAdmissionOptions {
   /** How often the server's state is judged (chat.admission_window_ms). */
   windowMs: number;
   /** Whether the server fell behind reading its sockets in the window that just ended; asked once per window. */
-  saturated: () => boolean;
-  /** Sends per second admitted at least, however saturated the server. */
+  behind: () => boolean;
+  /** Sends per second admitted at least, however far behind the server is. */
   minPerSec: number;
   /** Clock in ms (tests pass their own). */
   now?: () => number;
@@ -28,7 +28,7 @@ export interface SendAdmissionOptions {
  * guard of the database; this one guards the CPU.
  */
 export class SendAdmission {
-  /** Sends per second allowed now; Infinity while the loop has room. */
+  /** Sends per second allowed now; Infinity while the server keeps up. */
   private cap = Number.POSITIVE_INFINITY;
   private tokens = 0;
   private refilledAt: number;
@@ -73,7 +73,7 @@ export class SendAdmission {
   adjust(): void {
     const admittedPerSec = (this.admitted * 1000) / this.options.windowMs;
     this.admitted = 0;
-    if (this.options.saturated()) {
+    if (this.options.behind()) {
       this.cap = Math.max(this.options.minPerSec, 0.75 * Math.min(this.cap, admittedPerSec));
       this.tokens = Math.min(this.tokens, this.cap * (this.options.windowMs / 1000));
       this.refilledAt = this.now();
@@ -90,7 +90,7 @@ export class SendAdmission {
 }
 
 /**
- * SendAdmission's `saturated` for a live server: true when at least `share` of the event-loop
+ * SendAdmission's `behind` for a live server: true when at least `share` of the event-loop
  * turns since the last call ran out of read budget (read-throttle.ts) — more was waiting in the
  * sockets than a turn may read. A direct sign of input piling up, unlike CPU load, which a
  * database on the same core also drives while the server still keeps up.

@@ -30,18 +30,12 @@ export interface RequestAnswer {
   body: object;
 }
 
-/** False when the message was refused or dropped (and answered if it had a reqId). */
-export type AdmitGate = (conn: ClientConnection, message: ClientMessage) => boolean;
-
 export interface RouterOptions {
   handlers: RequestHandlers;
   /** DeliveredAck (no answer). */
   onDeliveredAck: (ctx: RequestContext, conversationId: number, seq: number) => void;
-  /**
-   * Gates asked in order before a message is acted on (rate limits, load shedding): each returns
-   * false when it refused or dropped the message (and answered it if it had a reqId).
-   */
-  admit?: readonly AdmitGate[];
+  /** Rate limits: false when the message was refused or dropped (and answered if it had a reqId). */
+  admit?: (conn: ClientConnection, message: ClientMessage) => boolean;
   /** Why request ids without a handler are refused (e.g. a feature not deployed). */
   missingReason?: (id: number) => string;
   logger: Logger;
@@ -60,10 +54,8 @@ export function isRoutedRequestId(id: number): id is RoutedRequestId {
  */
 export class RequestRouter {
   private readonly handlers = new Map<number, RequestHandler<RequestMsgId>>();
-  private readonly gates: readonly AdmitGate[];
 
   constructor(private readonly options: RouterOptions) {
-    this.gates = options.admit ?? [];
     for (const [id, handler] of Object.entries(options.handlers)) {
       if (handler) this.handlers.set(Number(id), handler as RequestHandler<RequestMsgId>);
     }
@@ -74,7 +66,7 @@ export class RequestRouter {
   }
 
   readonly dispatch = (conn: ClientConnection, message: ClientMessage): void => {
-    for (const gate of this.gates) if (!gate(conn, message)) return;
+    if (this.options.admit && !this.options.admit(conn, message)) return;
     switch (message.id) {
       case MsgId.Ping:
         conn.send(MsgId.Pong, { serverTime: Date.now() });

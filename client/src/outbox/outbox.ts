@@ -1,4 +1,4 @@
-import { ConnectionClosedError, ProtocolError, type SendAck } from '@parley/protocol/codec';
+import { ConnectionClosedError, ProtocolError, serverRetryAfterMs, type SendAck } from '@parley/protocol/codec';
 import type { LocalStore, OutboxEntry } from '../store/local-store';
 import { randomId } from '../ids';
 
@@ -29,8 +29,7 @@ const MAX_RETRY_DELAY_MS = 30_000;
  * server refused at the same moment do not all come back at the same moment.
  */
 export function retryDelay(err: unknown, failures: number, baseMs: number, random: () => number = Math.random): number {
-  const details = err instanceof ProtocolError ? (err.details as { retryAfterMs?: unknown; retryAfterSec?: unknown } | undefined) : undefined;
-  const asked = typeof details?.retryAfterMs === 'number' ? details.retryAfterMs : typeof details?.retryAfterSec === 'number' ? details.retryAfterSec * 1000 : undefined;
+  const asked = serverRetryAfterMs(err);
   const wait = Math.min(MAX_RETRY_DELAY_MS, Math.max(asked ?? 0, baseMs * 2 ** Math.max(0, failures - 1)));
   return Math.round(wait * (1 + random() / 2));
 }

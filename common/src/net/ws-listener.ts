@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../logger';
 import { TLS_HANDSHAKE_TIMEOUT_MS, type ServerTls } from '../tls/server-tls';
 import { WsSocket } from './ws-socket';
+import { listenOn } from './listen-on';
 
 export interface WsListenerOptions {
   /** The largest frame body any message may carry; a longer message is closed with 1009 before it is buffered. */
@@ -72,15 +73,7 @@ export class WsListener {
 
   /** Listens on host:port (0 = any free port) and resolves the bound port. */
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host, port, backlog: 4096 }, () => {
-        this.server.off('error', onError);
-        const addr = this.server.address();
-        resolve(typeof addr === 'object' && addr ? addr.port : port);
-      });
-    });
+    return listenOn(this.server, host, port);
   }
 
   /** Stops accepting; open WebSockets carry on until the server closes them. */
