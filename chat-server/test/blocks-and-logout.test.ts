@@ -102,9 +102,9 @@ describe('blocking', () => {
     const conversationId = await befriend(env.pool, a.uid, b.uid);
     // The first send makes the server remember the target: the next one takes the fast path (no reads).
     assert.equal((await rawRequest(b.raw, MsgId.SendReq, { to: a.uid, clientMsgId: 'fast-1', type: 'text', body: 'one' })).id, MsgId.SendAck);
-    // A block row alone (the friendship left in place, as a block committing concurrently would
-    // find it): only the INSERT's own check can stop the next message.
-    await env.pool.query('INSERT INTO blocks (blocker_uid, blocked_uid) VALUES (?, ?)', [a.uid, b.uid]);
+    // a blocks b: the server still remembers b's target, so only the write's post_epoch check
+    // (raised by the block) can stop the next message.
+    assert.equal((await rawRequest(a.raw, MsgId.BlockReq, { uid: b.uid })).id, MsgId.BlockResp);
     assert.equal(codeOf(await rawRequest(b.raw, MsgId.SendReq, { to: a.uid, clientMsgId: 'fast-2', type: 'text', body: 'two' })), 'BLOCKED');
     assert.equal(codeOf(await rawRequest(b.raw, MsgId.SendReq, { conversationId, clientMsgId: 'fast-3', type: 'text', body: 'three' })), 'BLOCKED');
     const [rows] = await env.pool.query('SELECT client_msg_id FROM messages WHERE conversation_id = ?', [conversationId]);

@@ -4,6 +4,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import type { ParleyError} from '@parley/common';
 import { createMysqlPool, type MysqlPool } from '@parley/common';
 import { createTestEnv, type TestEnv } from '@parley/common/testing';
+import { FriendService } from '../src/friends/friend-service';
 import { MessageCommitter, type SendCommand, type SendResult } from '../src/messaging/message-committer';
 import { befriend, createGroup, createUser } from './support/fixtures';
 
@@ -184,8 +185,9 @@ describe('MessageCommitter', () => {
     const byId = [await c.submit(text(b, { conversationId: conv }, 'i1')), await c.submit(text(b, { conversationId: conv }, 'i2'))];
     assert.deepEqual(byId.map((r) => r.message.seq), [5, 6]);
     assert.deepEqual(byId[1]?.recipients, [a]);
-    // The friendship goes away behind the committer's back: refused, nothing stored, no seq used.
-    await env.pool.query('DELETE FROM friendships WHERE user_id IN (?, ?)', [a, b]);
+    // The friendship ends (as the friend service ends it, raising the conversation's post_epoch):
+    // the remembered pair is refused, nothing stored, no seq used.
+    await new FriendService(env.pool, env.logger).deleteFriend(a, b);
     await assert.rejects(c.submit(text(a, { to: b }, 'k5')), (err: ParleyError) => err.code === 'NOT_FRIENDS');
     await assert.rejects(c.submit(text(a, { to: b }, 'k6')), (err: ParleyError) => err.code === 'NOT_FRIENDS');
     await assert.rejects(c.submit(text(b, { conversationId: conv }, 'i3')), (err: ParleyError) => err.code === 'NOT_FRIENDS');

@@ -3,6 +3,7 @@ import { ParleyError, type Logger, type MysqlPool } from '@parley/common';
 import { MAX_LISTED_BLOCKS, type BlockedUser } from '@parley/protocol';
 import { withTransaction } from '../db/transaction';
 import { lockUserPair } from './friend-transaction';
+import { revokeDirectPosting } from '../db/post-epoch';
 
 interface BlockedRow extends RowDataPacket {
   id: number;
@@ -41,6 +42,7 @@ export class BlockService {
       async (conn) => {
         await lockUserPair(conn, uid, other);
         await conn.query('INSERT IGNORE INTO blocks (blocker_uid, blocked_uid) VALUES (?, ?)', [uid, other]);
+        await revokeDirectPosting(conn, uid, other);
         const [res] = await conn.query<ResultSetHeader>(
           'DELETE FROM friendships WHERE (user_id = ? AND friend_id = ?) OR (user_id = ? AND friend_id = ?)',
           [uid, other, other, uid],

@@ -1,6 +1,7 @@
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { ParleyError, type Logger, type MysqlPool } from '@parley/common';
 import { DEFAULT_SEARCH_LIMIT, type FriendRequestInfo, type FriendRequestStatus, type PublicUser } from '@parley/protocol';
+import { revokeDirectPosting } from '../db/post-epoch';
 import { withTransaction } from '../db/transaction';
 import { eitherBlocked } from './block-service';
 import { lockUserPair, type LockedUserRow } from './friend-transaction';
@@ -263,6 +264,7 @@ export class FriendService {
         await lockUserPair(conn, uid, friendUid).catch((err: unknown) => {
           throw err instanceof ParleyError && err.code === 'NOT_FOUND' ? new ParleyError('NOT_FRIENDS') : err;
         });
+        await revokeDirectPosting(conn, uid, friendUid);
         const [res] = await conn.query<ResultSetHeader>(
           'DELETE FROM friendships WHERE (user_id = ? AND friend_id = ?) OR (user_id = ? AND friend_id = ?)',
           [uid, friendUid, friendUid, uid],

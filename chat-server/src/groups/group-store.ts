@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { MysqlPool } from '@parley/common';
 import type { ChatMessage, GroupEvent, GroupInvite, GroupMember, GroupRole, GroupSummary, PublicUser } from '@parley/protocol';
+import { revokeGroupPosting } from '../db/post-epoch';
 
 /** A querier: the pool, or the connection of a transaction. */
 type Db = MysqlPool | PoolConnection;
@@ -131,6 +132,7 @@ export class GroupStore {
   async markLeft(conn: PoolConnection, conversationId: number, uids: readonly number[], leftSeq: number): Promise<void> {
     if (uids.length === 0) return;
     await conn.query('UPDATE conversation_members SET left_seq = ? WHERE conversation_id = ? AND user_id IN (?) AND left_seq IS NULL', [leftSeq, conversationId, [...uids]]);
+    await revokeGroupPosting(conn, conversationId);
   }
 
   async setRole(conn: PoolConnection, conversationId: number, uid: number, role: GroupRole): Promise<void> {

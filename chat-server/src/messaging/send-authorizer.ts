@@ -31,6 +31,8 @@ interface AddressedConversation {
   friend: number | undefined;
   /** In a direct conversation: one member has blocked the other. */
   blocked: boolean;
+  /** The conversation's post_epoch, read in the same statement as the rest. */
+  epoch: number;
 }
 
 const REFUSED_NOT_MEMBER = (): ParleyError => new ParleyError('NOT_MEMBER', 'You are not a member of this conversation');
@@ -38,9 +40,9 @@ const REFUSED_NOT_MEMBER = (): ParleyError => new ParleyError('NOT_MEMBER', 'You
 /**
  * Decides which sends of a batch are new and where each may go. Remembers the targets it
  * authorized (per `sender>to` / `sender@conversation`) so later batches to them can skip the reads
- * (the fast path): that memory only chooses the path — every write re-checks friendship and
- * membership inside its own INSERT, and a stale memory makes that write fail and the batch come
- * back here.
+ * (the fast path): that memory only chooses the path — every write checks, under the
+ * conversation's row lock, that its post_epoch is still the one read with the authorization
+ * (db/post-epoch.ts), and a stale memory makes that write fail and the batch come back here.
  */
 export class SendAuthorizer {
   private readonly remembered = new Map<string, Target>();
@@ -96,7 +98,7 @@ export class SendAuthorizer {
     if (bySenderConversation.size > 0) {
       const wanted = derivedRows(['u', 'v'], [...bySenderConversation.values()]);
       statements.push(
-        `SELECT p.u, p.v, c.kind, cm.user_id AS member, fs.friend_id,
+        `SELECT p.u, p.v, c.kind, c.post_epoch, cm.user_id AS member, fs.friend_id,
                 c.kind = 'direct' AND EXISTS (SELECT 1 FROM conversation_members o JOIN blocks b
                    ON (b.blocker_uid = o.user_id AND b.blocked_uid = p.u) OR (b.blocker_uid = p.u AND b.blocked_uid = o.user_id)
                   WHERE o.conversation_id = p.v AND o.user_id <> p.u) AS blocked
@@ -114,9 +116,10 @@ export class SendAuthorizer {
     if (pairs.size > 0) {
       const wanted = derivedRows(['u', 'f'], [...pairs.values()]);
       statements.push(
-        `SELECT p.u AS user_id, p.f AS friend_id, fs.conversation_id,
+        `SELECT p.u AS user_id, p.f AS friend_id, fs.conversation_id, c.post_epoch,
                 EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_uid = p.f AND b.blocked_uid = p.u) OR (b.blocker_uid = p.u AND b.blocked_uid = p.f)) AS blocked
-           FROM (${wanted.sql}) p LEFT JOIN friendships fs ON fs.user_id = p.u AND fs.friend_id = p.f`,
+           FROM (${wanted.sql}) p LEFT JOIN friendships fs ON fs.user_id = p.u AND fs.friend_id = p.f
+           LEFT JOIN conversations c ON c.id = fs.conversation_id`,
       );
       args.push(...wanted.args);
     }
@@ -144,14 +147,15 @@ export class SendAuthorizer {
         member: row.member !== null && row.member !== undefined,
         friend: row.friend_id === null || row.friend_id === undefined ? undefined : Number(row.friend_id),
         blocked: Number(row.blocked) === 1,
+        epoch: Number(row.post_epoch),
       });
     }
     // A blocked pair is never friends (blocking unfriends); BLOCKED says why rather than NOT_FRIENDS.
-    const friendships = new Map<string, number | 'blocked'>();
+    const friendships = new Map<string, { conversationId: number; epoch: number } | 'blocked'>();
     for (const row of friendRows) {
       const key = `${Number(row.user_id)}>${Number(row.friend_id)}`;
       if (Number(row.blocked) === 1) friendships.set(key, 'blocked');
-      else if (row.conversation_id !== null) friendships.set(key, Number(row.conversation_id));
+      else if (row.conversation_id !== null) friendships.set(key, { conversationId: Number(row.conversation_id), epoch: Number(row.post_epoch) });
     }
 
     const targets = new Map<number, Target>();
@@ -177,16 +181,16 @@ export class SendAuthorizer {
  * sender must be a current member (else NOT_MEMBER, also when it does not exist), and in a direct
  * conversation still a friend of the other member (else NOT_FRIENDS).
  */
-function decide(cmd: SendCommand, key: string, addressed: Map<string, AddressedConversation>, friendships: Map<string, number | 'blocked'>): Target | ParleyError {
+function decide(cmd: SendCommand, key: string, addressed: Map<string, AddressedConversation>, friendships: Map<string, { conversationId: number; epoch: number } | 'blocked'>): Target | ParleyError {
   if (cmd.to !== undefined) {
-    const conversationId = friendships.get(key);
-    if (conversationId === 'blocked') return new ParleyError('BLOCKED');
-    return conversationId === undefined ? new ParleyError('NOT_FRIENDS') : { conversationId, kind: 'direct', peer: cmd.to };
+    const friendship = friendships.get(key);
+    if (friendship === 'blocked') return new ParleyError('BLOCKED');
+    return friendship === undefined ? new ParleyError('NOT_FRIENDS') : { ...friendship, kind: 'direct', peer: cmd.to };
   }
   const conversationId = cmd.conversationId as number;
   const conv = addressed.get(key);
   if (!conv || !conv.member) return REFUSED_NOT_MEMBER();
-  if (conv.kind === 'group') return { conversationId, kind: 'group' };
+  if (conv.kind === 'group') return { conversationId, epoch: conv.epoch, kind: 'group' };
   if (conv.blocked) return new ParleyError('BLOCKED');
-  return conv.friend === undefined ? new ParleyError('NOT_FRIENDS') : { conversationId, kind: 'direct', peer: conv.friend };
+  return conv.friend === undefined ? new ParleyError('NOT_FRIENDS') : { conversationId, epoch: conv.epoch, kind: 'direct', peer: conv.friend };
 }

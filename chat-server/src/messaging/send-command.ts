@@ -29,9 +29,11 @@ export type Outcome = SendResult | ParleyError;
 
 /**
  * Where an authorized send goes. `direct` names the peer; a group's recipients are read in the
- * write itself, under the conversation's row lock, so they match the seq exactly.
+ * write itself, under the conversation's row lock, so they match the seq exactly. `epoch` is the
+ * conversation's post_epoch read together with what authorized the send (db/post-epoch.ts): the
+ * write stores the send only while it is unchanged.
  */
-export type Target = { conversationId: number; kind: 'direct'; peer: number } | { conversationId: number; kind: 'group' };
+export type Target = { conversationId: number; epoch: number } & ({ kind: 'direct'; peer: number } | { kind: 'group' });
 
 /** How a send is addressed: `sender>to` or `sender@conversation` (the key of remembered targets). */
 export function addressKey(cmd: SendCommand): string {
