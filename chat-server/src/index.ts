@@ -121,6 +121,7 @@ export async function startChatServer(ctx: ServerContext, testHooks: ChatServerT
     pool: commitPool,
     intervalMs: config.chat.commitIntervalMs,
     maxBatch: config.chat.commitMaxBatch,
+    minBatch: config.chat.commitMinBatch,
     lanes: config.chat.commitLanes,
     maxPending: config.chat.commitMaxPending,
     maxPendingBytes: config.chat.commitMaxPendingBytes,

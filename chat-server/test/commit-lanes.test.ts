@@ -145,3 +145,56 @@ describe('CommitLanes maxWaitMs and slow batches', () => {
     assert.deepEqual(c.batches, [[1], [2], [4, 5]]);
   });
 });
+
+describe('CommitLanes with intervalMs > 0', () => {
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  it('starts at most one batch per interval under a trickle: quick commits do not turn into one commit per send', async () => {
+    const batches: number[][] = [];
+    // Each commit takes 10 ms; a send arrives every 2 ms.
+    const commit = async (b: number[]): Promise<void> => {
+      batches.push(b);
+      await sleep(10);
+    };
+    const lanes = new CommitLanes<number>({ lanes: 1, intervalMs: 40, maxBatch: 1000, minBatch: 100, commit });
+    const started = Date.now();
+    for (let i = 1; i <= 75; i++) {
+      assert.ok(lanes.tryAdd(1, i));
+      await sleep(2);
+    }
+    const elapsed = Date.now() - started;
+    await lanes.flush();
+    assert.deepEqual(batches.flat(), Array.from({ length: 75 }, (_, i) => i + 1), 'every entry once, in order');
+    // Without the pause a batch would follow each 10 ms commit at once: one per ~10 ms.
+    assert.ok(batches.length <= Math.ceil(elapsed / 40) + 2, `${batches.length} batches in ${elapsed} ms`);
+  });
+
+  it('minBatch waiting and flush() cut the pause short', async () => {
+    const c = heldCommits();
+    const lanes = new CommitLanes<number>({ lanes: 1, intervalMs: 10_000, maxBatch: 5, minBatch: 3, commit: c.commit });
+    for (let i = 1; i <= 5; i++) assert.ok(lanes.tryAdd(1, i));
+    await turn();
+    assert.deepEqual(c.batches, [[1, 2, 3, 4, 5]], 'a full batch starts at once');
+    assert.ok(lanes.tryAdd(1, 4));
+    c.release();
+    await turn();
+    assert.equal(c.batches.length, 1, 'after a quick batch the next waits out the interval');
+    assert.ok(lanes.tryAdd(1, 5.5));
+    await turn();
+    assert.equal(c.batches.length, 1, 'fewer than minBatch: still waiting');
+    assert.ok(lanes.tryAdd(1, 6));
+    await turn();
+    assert.deepEqual(c.batches.at(-1), [4, 5.5, 6], 'minBatch waiting ends the pause');
+    assert.ok(lanes.tryAdd(1, 7));
+    c.release();
+    await turn();
+    assert.equal(c.batches.length, 2, 'pausing again');
+    const t = Date.now();
+    const flushed = lanes.flush();
+    await turn();
+    assert.deepEqual(c.batches.at(-1), [7], 'flush ends the pause');
+    c.release();
+    await flushed;
+    assert.ok(Date.now() - t < 1000, 'flush does not wait out the interval');
+  });
+});

@@ -2,6 +2,10 @@
  * Group-commit scheduling: entries are collected per lane and handed to `commit` as batches — one
  * batch in flight per lane; while it commits the next one fills, so batches grow with the load.
  * A batch starts `intervalMs` after its first entry, or at once when `maxBatch` are waiting.
+ * After a batch the next starts at once when `minBatch` entries wait, else once `intervalMs` has
+ * passed since the previous one started: under a light load a lane so commits about once per
+ * interval instead of once per quick commit (each commit costs the database about as much as a
+ * few dozen rows), while under load, when enough wait, nothing pauses.
  * With `intervalMs` 0 an idle lane commits in the same turn of the event loop (setImmediate: after
  * every socket read of this turn has queued its sends), so the batch size follows the load and
  * nothing waits on a clock; under load the running batch is what makes the next one wait.
@@ -23,6 +27,8 @@ export interface CommitLanesOptions<T> {
   lanes: number;
   intervalMs: number;
   maxBatch: number;
+  /** After a batch, this many waiting entries start the next at once (default 1: no pause). */
+  minBatch?: number;
   /** How many of the waiting entries make the next batch (at least one); defaults to all up to maxBatch. */
   batchLength?: (pending: readonly T[], max: number) => number;
   /** Commits one batch; must settle every entry itself and never reject. */
@@ -49,15 +55,20 @@ interface Lane<T> {
   /** When the batch being committed started (0: none), and how long the last one took. */
   batchStartedAt: number;
   lastBatchMs: number;
+  /** The pause between two batches (see startLoop), which flush() and a full batch cut short. */
+  pausing: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  flushing: boolean;
 }
 
 export class CommitLanes<T> {
   private readonly lanes: Lane<T>[];
   private readonly now: () => number;
+  private readonly minBatch: number;
 
   constructor(private readonly options: CommitLanesOptions<T>) {
     this.now = options.now ?? Date.now;
-    this.lanes = Array.from({ length: Math.max(1, options.lanes) }, () => ({ pending: [], since: [], pendingBytes: 0, timer: undefined, loop: undefined, batchStartedAt: 0, lastBatchMs: 0 }));
+    this.minBatch = Math.min(Math.max(1, options.minBatch ?? 1), options.maxBatch);
+    this.lanes = Array.from({ length: Math.max(1, options.lanes) }, () => ({ pending: [], since: [], pendingBytes: 0, timer: undefined, loop: undefined, batchStartedAt: 0, lastBatchMs: 0, pausing: undefined, flushing: false }));
   }
 
   /** Queues the entry on key's lane; false (nothing queued) when the lane is at its bound. */
@@ -103,8 +114,14 @@ export class CommitLanes<T> {
     await Promise.all(
       this.lanes.map(async (lane) => {
         cancel(lane);
+        lane.flushing = true;
+        lane.pausing?.wake();
         if (!lane.loop && lane.pending.length > 0) this.startLoop(lane);
-        while (lane.loop) await lane.loop;
+        try {
+          while (lane.loop) await lane.loop;
+        } finally {
+          lane.flushing = false;
+        }
       }),
     );
   }
@@ -129,7 +146,11 @@ export class CommitLanes<T> {
   }
 
   private schedule(lane: Lane<T>): void {
-    if (lane.loop) return; // the running loop takes it
+    if (lane.loop) {
+      // The running loop takes it; a full batch ends its pause.
+      if (lane.pausing && lane.pending.length >= this.minBatch) lane.pausing.wake();
+      return;
+    }
     if (lane.pending.length >= this.options.maxBatch) {
       cancel(lane);
       this.startLoop(lane);
@@ -152,16 +173,32 @@ export class CommitLanes<T> {
           const batch = lane.pending.splice(0, n);
           lane.since.splice(0, n);
           if (sizeOf) for (const entry of batch) lane.pendingBytes -= sizeOf(entry);
-          lane.batchStartedAt = this.now();
+          const startedAt = this.now();
+          lane.batchStartedAt = startedAt;
           await commit(batch);
-          lane.lastBatchMs = this.now() - lane.batchStartedAt;
+          lane.lastBatchMs = this.now() - startedAt;
           lane.batchStartedAt = 0;
+          // Too few waiting for the next batch: wait for more, up to the interval (see above).
+          const rest = this.options.intervalMs - lane.lastBatchMs;
+          if (rest > 0 && lane.pending.length > 0 && lane.pending.length < this.minBatch && !lane.flushing) await this.pause(lane, rest);
         }
       } finally {
         lane.loop = undefined;
         lane.batchStartedAt = 0;
       }
     })();
+  }
+
+  private pause(lane: Lane<T>, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        lane.pausing = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      lane.pausing = { timer, wake };
+    });
   }
 }
 

@@ -15,6 +15,8 @@ export interface CommitterOptions {
   intervalMs: number;
   /** Most messages in one transaction (chat.commit_max_batch). */
   maxBatch: number;
+  /** After a batch, this many waiting start the next at once; fewer wait out intervalMs (chat.commit_min_batch). */
+  minBatch?: number;
   logger: Logger;
   /** Called after each COMMIT with the messages it stored (not duplicates, not refusals). */
   onCommitted?: (results: SendResult[]) => void;
@@ -97,6 +99,7 @@ export class MessageCommitter {
       lanes: options.lanes ?? 1,
       intervalMs: options.intervalMs,
       maxBatch: options.maxBatch,
+      minBatch: options.minBatch,
       batchLength,
       commit: (batch) => this.commitBatch(batch),
       maxPending: options.maxPending,

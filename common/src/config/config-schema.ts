@@ -104,6 +104,7 @@ export const configSchema = {
     heartbeatSec: int('Clients ping every N seconds; silent for 3N = closed', { default: 20, min: 1, max: 600 }),
     commitIntervalMs: int('Group commit: longest wait before a batch of messages is written (0: in the same event-loop turn, no clock)', { default: 1, min: 0, max: 1000 }),
     commitMaxBatch: int('Group commit: most messages in one write', { default: 2048, min: 1, max: 10000 }),
+    commitMinBatch: int('Group commit: after a batch, this many waiting sends start the next at once; fewer wait until commit_interval_ms has passed since the last one started (fewer, fuller commits under a light load)', { default: 32, min: 1, max: 10000 }),
     commitLanes: int('Group commit: batches written concurrently, one connection each (a sender always uses the same lane)', { default: 1, min: 1, max: 64 }),
     commitMaxPending: int('Group commit: sends waiting per lane besides the batch being written; beyond it SendReq is refused OVERLOADED before anything is stored', { default: 50000, min: 1, max: 10000000 }),
     commitMaxPendingBytes: int('Group commit: bytes of the sends waiting per lane (3 per UTF-16 unit of body and clientMsgId + 1 KiB each); beyond it OVERLOADED', { default: 67108864, min: 65536, max: 17179869184 }),
