@@ -29,6 +29,7 @@ export * from './status-attachment';
 export * from './tcp-listener';
 export * from './net/ip-limit-key';
 export * from './net/client-socket';
+export * from './net/adopt-read-buffer';
 export * from './net/ws-socket';
 export * from './net/ws-listener';
 export * from './tls/tls-files';

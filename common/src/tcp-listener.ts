@@ -9,6 +9,8 @@ import { listenOn } from './net/listen-on';
  * over; stopping it stops new connections while the existing ones carry on until the server closes
  * them. A deep accept queue (the kernel caps it at net.core.somaxconn) queues a login storm.
  * With `tls` it speaks TLS (node:tls) and hands over each socket once its handshake is done.
+ * With `pauseOnConnect` a plain TCP socket is handed over before anything was read from it (for
+ * adoptWithReadBuffer; call `resume()` on a socket used as it is); TLS sockets never are paused.
  */
 export class TcpListener {
   private readonly server: net.Server;
@@ -17,6 +19,7 @@ export class TcpListener {
     onSocket: (socket: net.Socket) => void,
     private readonly logger: Logger,
     tlsOptions?: ServerTls,
+    options: { pauseOnConnect?: boolean } = {},
   ) {
     const socketOptions = { noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 };
     if (tlsOptions) {
@@ -28,7 +31,7 @@ export class TcpListener {
       });
       this.server = server;
     } else {
-      this.server = net.createServer(socketOptions, onSocket);
+      this.server = net.createServer({ ...socketOptions, pauseOnConnect: options.pauseOnConnect ?? false }, onSocket);
     }
     this.server.on('error', (err) => logger.error({ err }, 'tcp listener error'));
   }

@@ -144,6 +144,34 @@ describe('uploads', () => {
     await client.close();
   });
 
+  it('reads TCP into one reused buffer: a chunk trickled over many reads and chunks of two uploads at once are stored intact, their bodies pooled', async () => {
+    const [a, b] = [await bed.user(), await bed.user()];
+    const trickled = bed.localFile('trickle.bin', CHUNK + 5000);
+    const client = await bed.client(a, server);
+    const { fileId } = await client.request(MsgId.UploadInitReq, { name: 't', size: trickled.bytes.length, sha256: trickled.sha256, mime: 'application/octet-stream' });
+    const done = new Promise((resolve) => client.once('done', resolve));
+    // The first chunk's frame in 40 pieces, apart in time, so the server reads it over many reads of
+    // one buffer that each read overwrites: what it kept of the earlier reads must be copies.
+    const frame = encodeChunkFrame(MsgId.UploadChunk, { fileId, offset: 0 }, trickled.bytes.subarray(0, CHUNK));
+    const piece = Math.ceil(frame.length / 40);
+    const other = bed.transfers(b, server);
+    const parallel = bed.localFile('alongside.bin', 3 * MiB + 3);
+    const alongside = other.upload(parallel.path);
+    for (let at = 0; at < frame.length; at += piece) {
+      client.writeRaw(frame.subarray(at, at + piece));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    client.sendChunk(fileId, CHUNK, trickled.bytes.subarray(CHUNK));
+    assert.deepEqual(await done, { fileId, size: trickled.bytes.length, sha256: trickled.sha256 });
+    assert.equal((await alongside).sha256, parallel.sha256);
+    assert.ok(blobOf(trickled.sha256).equals(trickled.bytes));
+    assert.ok(blobOf(parallel.sha256).equals(parallel.bytes));
+    await Promise.all([client.close(), other.close()]);
+    // Written chunks gave their bodies back: the next upload allocates none.
+    const pooled = server.activity().pooledBodies;
+    assert.ok(pooled >= 1 && pooled <= 32, `${pooled} bodies pooled`);
+  });
+
   it('closes a connection whose frame is larger than the file frame limit, and keeps serving others', async () => {
     const user = await bed.user();
     const bad = await bed.client(user, server);

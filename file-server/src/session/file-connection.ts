@@ -11,6 +11,7 @@ import {
   type FileServerMessageOf,
   type Frame,
   type LoginReq,
+  type BufferPool,
 } from '@parley/protocol';
 
 /** login: waiting for LoginReq; logging-in: token check running; active; closing; closed. */
@@ -34,6 +35,12 @@ export interface FileConnectionOptions {
   maxQueuedDuringLogin: number;
   handlers: FileConnectionHandlers;
   logger: Logger;
+  /**
+   * Set when the socket reads into one buffer reused for every read (adoptWithReadBuffer): its
+   * bytes arrive through `receive`, not as 'data' events, and UploadChunk bodies are copied out of
+   * that buffer into `bodies`, which the upload gives back (`recycle`) once a chunk is written.
+   */
+  reusedInput?: { bodies: BufferPool };
 }
 
 const CLOSE_GRACE_MS = 5000;
@@ -67,11 +74,18 @@ export class FileConnection {
     private readonly options: FileConnectionOptions,
   ) {
     this.logger = options.logger.child({ conn: this.connId });
-    // UploadChunk data stays in the socket's read buffers (no copy into one body: that copy was a
-    // sixth of the server's CPU during an upload); the upload writes and hashes the pieces.
-    this.decoder = new TlvDecoder({ maxBodyBytes: options.maxFrameBytes, gather: (id) => id === MsgId.UploadChunk });
+    const bodies = options.reusedInput?.bodies;
+    if (bodies) {
+      // The read buffer is overwritten by the next read, so every body is copied out; a chunk's
+      // into a pooled buffer (hot in cache, no allocation, no GC for it).
+      this.decoder = new TlvDecoder({ maxBodyBytes: options.maxFrameBytes, inputReused: true, allocate: (id, length) => (id === MsgId.UploadChunk ? bodies.take(length) : Buffer.allocUnsafe(length)) });
+    } else {
+      // UploadChunk data stays in the socket's fresh read buffers (no copy into one body); the
+      // upload writes and hashes the pieces.
+      this.decoder = new TlvDecoder({ maxBodyBytes: options.maxFrameBytes, gather: (id) => id === MsgId.UploadChunk });
+      socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    }
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.logger.debug({ err: err.message }, 'socket error'));
     socket.once('close', () => this.onClose());
   }
@@ -179,7 +193,16 @@ export class FileConnection {
     this.socket.uncork();
   }
 
-  private onData(chunk: Buffer): void {
+  /**
+   * A chunk's data (or any view of it) is written and nothing refers to it any more: its pooled
+   * body can be reused. Anything not taken from the pool is left to the GC.
+   */
+  recycle(data: Buffer): void {
+    this.options.reusedInput?.bodies.give(data);
+  }
+
+  /** Bytes read from the socket: 'data' events, or (reusedInput) views of the reused read buffer, decoded before returning. */
+  receive(chunk: Buffer): void {
     if (!this.open || this.readingStopped) return;
     this.lastActive = Date.now();
     let frames: Frame[];

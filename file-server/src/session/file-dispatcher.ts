@@ -27,13 +27,17 @@ export class FileDispatcher {
       case MsgId.LoginReq:
         conn.sendError({ reqId: message.msg.reqId, code: 'ALREADY_LOGGED_IN', message: 'This connection is already logged in' });
         return;
-      case MsgId.UploadChunk:
+      case MsgId.UploadChunk: {
+        const parts = message.parts ?? [message.data];
         try {
-          uploads.chunk(conn, message.msg, message.parts ?? [message.data]);
+          uploads.chunk(conn, message.msg, parts);
         } catch (err) {
+          // Refused: the upload kept no reference to the data.
+          for (const part of parts) conn.recycle(part);
           conn.sendError(this.errorBody(conn, err, undefined, { fileId: message.msg.fileId }));
         }
         return;
+      }
       case MsgId.UploadInitReq: {
         const { reqId } = message.msg;
         this.answer(conn, reqId, uploads.init(conn, message.msg), (body) => conn.send(MsgId.UploadInitResp, { ...body, reqId }));

@@ -148,6 +148,8 @@ export class UploadSession {
       await this.abandon(err);
       return false;
     } finally {
+      // The kernel has the bytes (or the write failed): pooled bodies can take the next chunks.
+      for (const part of buffers) this.conn.recycle(part);
       this.queuedBytes -= bytes;
       if (this.held && this.queuedBytes <= MAX_QUEUED_BYTES / 2) {
         this.held = false;
