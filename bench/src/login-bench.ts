@@ -1,22 +1,23 @@
 /**
  * Login benchmark (not a test): `node bench/dist/src/login-bench.js [--users 5000] [--concurrency 64]
- * [--duration 10] [--storms 2000,5000] [--rounds 3] [--wrk-sec 10] [--ceiling-sec 4] [--no-wrk]
- * [--profile] [--machine-services] [--set section.key=value]`.
+ * [--duration 10] [--storms 2000,5000] [--rounds 3] [--wrk-sec 10] [--warmup-sec 5] [--ceiling-sec 4] [--no-wrk]
+ * [--profile [gate,status]] [--machine-services] [--set section.key=value]`.
  *
  * Starts real verify-, status- and gate-server processes through the e2e cluster harness with the
  * production password-hash cost and raised login limits, on a private MariaDB and Redis (so their CPU
  * is ours alone; --machine-services: the machine's), plays a chat server's load reports to the
  * status-server, puts N users straight into MySQL, then measures:
  *   1. the argon2 ceiling: verifies/s of a fresh process, one op per core (argon2-ceiling.ts),
- *   2. `--rounds` × wrk (`wrk -t2 -c100 -d10s -s bench/post_login.lua`), each between two ceiling
+ *   2. after a wrk warm-up, `--rounds` × wrk (`wrk -t2 -c100 -d10s -s bench/post_login.lua`), each between two ceiling
  *      measurements: logins/s ÷ ceiling per round, the PASS/MISS verdict against issue 10's 0.85 on
  *      the median round, and CPU per login of every process (the gate by thread) (login-ratio.ts),
  *   3. login throughput and latency with C concurrent clients (keep-alive connections), and storms of
  *      2,000 and 5,000 simultaneous logins (one new connection each) that must all succeed,
- *   4. with --profile: the gate restarted under --cpu-prof for one more wrk step, its main thread's
- *      profile summarised.
+ *   4. with --profile [gate,status]: those restarted under --cpu-prof for one more wrk step, their main
+ *      threads' profiles summarised.
  * Results: bench/results/login-<time>.json and .md.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -30,7 +31,7 @@ import { applySets, num } from './bench-args';
 import { machineServices, privateServices, startBenchCluster, type BenchServices } from './bench-services';
 import { summariseProfile } from './cpu-profile';
 import { cpuPerLogin, cpuRatio, round, verdict, type WrkRound } from './login-ratio';
-import { loginMarkdown, type LoginResult, type Phase } from './login-report';
+import { loginMarkdown, type LoginProfile, type LoginResult, type Phase } from './login-report';
 import { CpuMeter, postLogin, statusCounts, summarize, type LoginOutcome } from './login-stats';
 import { runWrk, wrkInstalled, type WrkStep } from './login-wrk';
 import { spawnServer, stopChild } from './own-children';
@@ -47,7 +48,10 @@ const RUN_WRK = !process.argv.includes('--no-wrk');
 const ROUNDS = num('rounds', 3);
 const WRK_SEC = num('wrk-sec', 10);
 const CEILING_SEC = num('ceiling-sec', 4);
-const PROFILE = process.argv.includes('--profile');
+const WARMUP_SEC = num('warmup-sec', 5);
+/** `--profile` = the gate; `--profile gate,status`. */
+const profileArg = argValue('profile');
+const PROFILE: ProfiledKind[] = !process.argv.includes('--profile') ? [] : (profileArg && !profileArg.startsWith('--') ? profileArg : 'gate').split(',').filter((k): k is ProfiledKind => k === 'gate' || k === 'status');
 const CORES = availableParallelism();
 
 /** The cluster's overrides: production hash cost, login limits out of the way. */
@@ -124,10 +128,14 @@ const WRK_ENV = { PARLEY_BENCH_USERS: String(USERS), PARLEY_BENCH_PREFIX: PREFIX
 async function wrkRounds(port: number, pids: Record<string, number>, memoryKib: number, timeCost: number): Promise<WrkRound[]> {
   const ceiling = () => measureCeiling({ memoryKib, timeCost, parallel: CORES, seconds: CEILING_SEC });
   const rounds: WrkRound[] = [];
+  // Warm-up, not counted: the first seconds under wrk open 100 connections and JIT-compile the gate's
+  // paths (a first round measured cold came out 5-10 % below the next ones).
+  log(`2. warm-up: wrk for ${WARMUP_SEC} s, not counted`);
+  await runWrk(port, WARMUP_SEC, pids, WRK_ENV);
   let before: Ceiling = await ceiling();
   for (let i = 1; i <= ROUNDS; i++) {
     log(`2. round ${i}/${ROUNDS}: ceiling ${before.verifiesPerSec} verifies/s; wrk -t2 -c100 -d${WRK_SEC}s`);
-    const wrk = runWrk(port, WRK_SEC, pids, WRK_ENV);
+    const wrk = await runWrk(port, WRK_SEC, pids, WRK_ENV);
     const after = await ceiling();
     const r = round(before, wrk, after);
     log(`   ${wrk.loginsPerSec} logins/s (${wrk.failed} not 200), ceiling after ${after.verifiesPerSec}: ratio ${r.ratio}; gate CPU ${JSON.stringify(wrk.gateThreadsSec)}`);
@@ -137,25 +145,40 @@ async function wrkRounds(port: number, pids: Record<string, number>, memoryKib: 
   return rounds;
 }
 
-/** Restarts the gate under --cpu-prof, runs one wrk step, stops it (node writes the profile) and summarises it. */
-async function profileGate(cluster: Cluster, port: number, pids: Record<string, number>): Promise<{ wrk: WrkStep; summary: ReturnType<typeof summariseProfile> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-gate-prof-'));
-  log(`4. profile: the gate restarted as node --cpu-prof (profile in ${dir})`);
-  await cluster.stopProcess('gate');
-  const child = await spawnServer(cluster, undefined, 'gate', 'gate', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+type ProfiledKind = 'gate' | 'status';
+
+/** The main thread's profile among those node wrote into `dir` (workers write their own: CPU.<date>.<time>.<pid>.<threadId>.<seq>). */
+function mainThreadProfile(dir: string): string {
+  const file = readdirSync(dir).find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+  if (!file) throw new Error(`no main-thread .cpuprofile in ${dir}`);
+  return join(dir, file);
+}
+
+/**
+ * Restarts `kinds` (the gate, the status-server) under --cpu-prof, runs one wrk step, stops them (node
+ * writes the profiles) and summarises each main thread's profile. They are left stopped: this is the last step.
+ */
+async function profileServers(cluster: Cluster, port: number, pids: Record<string, number>, kinds: ProfiledKind[]): Promise<LoginProfile> {
+  const dirs = new Map(kinds.map((k) => [k, mkdtempSync(join(tmpdir(), `parley-${k}-prof-`))]));
+  log(`4. profile: ${kinds.join(', ')} restarted as node --cpu-prof (${[...dirs.values()].join(', ')})`);
+  const children = new Map<ProfiledKind, ChildProcess>();
   let wrk: WrkStep;
   let window: { fromUs: number; toUs: number };
   try {
+    for (const k of kinds) {
+      await cluster.stopProcess(k);
+      children.set(k, await spawnServer(cluster, undefined, k, k, ['--cpu-prof', `--cpu-prof-dir=${dirs.get(k) as string}`]));
+    }
     await Promise.all(Array.from({ length: 20 }, (_, i) => postLogin(new Agent(), '127.0.0.1', port, `${PREFIX}${i}`, PASSWORD)));
     const fromUs = Number(process.hrtime.bigint() / 1000n);
-    wrk = runWrk(port, WRK_SEC, { ...pids, gate: child.pid as number }, WRK_ENV);
+    const profiledPids = { ...pids };
+    for (const [k, child] of children) profiledPids[k] = child.pid as number;
+    wrk = await runWrk(port, WRK_SEC, profiledPids, WRK_ENV);
     window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
   } finally {
-    await stopChild(child);
+    for (const child of children.values()) await stopChild(child);
   }
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error(`the gate wrote no .cpuprofile into ${dir}`);
-  return { wrk, summary: summariseProfile(join(dir, file), window, 30) };
+  return { wrk, summaries: Object.fromEntries(kinds.map((k) => [k, summariseProfile(mainThreadProfile(dirs.get(k) as string), window, 30)])) };
 }
 
 async function main(): Promise<void> {
@@ -208,7 +231,7 @@ async function main(): Promise<void> {
       log(`   ${p.loginsPerSec} logins/s, ${p.successPct}% succeeded`);
       if (p.successPct < 100) failed = true;
     }
-    const profile = PROFILE && rounds.length > 0 ? await profileGate(cluster, port, pids) : undefined;
+    const profile = PROFILE.length > 0 && rounds.length > 0 ? await profileServers(cluster, port, pids, PROFILE) : undefined;
 
     const time = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
     const result: LoginResult = {

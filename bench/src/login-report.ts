@@ -17,6 +17,12 @@ export interface Phase {
   cpuSec: { generator: number; servers: Record<string, number> };
 }
 
+/** One wrk step with servers under --cpu-prof, and each one's main-thread summary. */
+export interface LoginProfile {
+  wrk: WrkStep;
+  summaries: Record<string, ProfileSummary>;
+}
+
 export interface LoginResult {
   date: string;
   command: string;
@@ -33,7 +39,7 @@ export interface LoginResult {
   rounds: WrkRound[];
   verdict: Verdict | undefined;
   cpuPerLoginMs: Record<string, number>;
-  profile?: { wrk: WrkStep; summary: ProfileSummary };
+  profile?: LoginProfile;
   skipped?: string;
   totalSec: number;
 }
@@ -48,14 +54,16 @@ function wrkRoundsTable(rounds: readonly WrkRound[]): string[] {
   return lines;
 }
 
-function profileLines(p: { wrk: WrkStep; summary: ProfileSummary }): string[] {
-  const s = p.summary;
-  const lines = [`The gate restarted as \`node --cpu-prof\`, one more wrk step (${p.wrk.loginsPerSec} logins/s under the profiler); the main thread only (argon2 runs on other threads). ${s.samples} samples, busy ${s.busyMs} ms of ${s.wallMs} ms, i.e. ${((s.busyMs / Math.max(1, p.wrk.ok))).toFixed(3)} ms of main-thread time per login.`, ''];
-  lines.push('Busy time charged to the nearest package frame on the stack:', '', '| area | ms | % of busy |', '|---|---|---|');
-  for (const a of s.attributed.slice(0, 14)) lines.push(`| ${a.area} | ${a.ms} | ${a.pct} |`);
-  lines.push('', 'Heaviest functions by self time:', '', '| function | where | area | self ms | % |', '|---|---|---|---|---|');
-  for (const t of s.top.slice(0, 20)) lines.push(`| ${t.function} | ${t.location} | ${t.area} | ${t.selfMs} | ${t.pct} |`);
-  lines.push('');
+function profileLines(p: LoginProfile): string[] {
+  const lines = [`Restarted as \`node --cpu-prof\`: ${Object.keys(p.summaries).join(', ')}; one more wrk step (${p.wrk.loginsPerSec} logins/s under the profiler). Main threads only (argon2 runs on other threads). Busy time is wall time the thread was not idle, preemption by other threads included.`, ''];
+  for (const [name, s] of Object.entries(p.summaries)) {
+    lines.push(`### ${name}`, '', `${s.samples} samples, busy ${s.busyMs} ms of ${s.wallMs} ms (${(s.busyMs / Math.max(1, p.wrk.ok)).toFixed(3)} ms per login). Busy time charged to the nearest package frame on the stack:`, '');
+    lines.push('| area | ms | % of busy |', '|---|---|---|');
+    for (const a of s.attributed.slice(0, 14)) lines.push(`| ${a.area} | ${a.ms} | ${a.pct} |`);
+    lines.push('', 'Heaviest functions by self time:', '', '| function | where | area | self ms | % |', '|---|---|---|---|---|');
+    for (const t of s.top.slice(0, 20)) lines.push(`| ${t.function} | ${t.location} | ${t.area} | ${t.selfMs} | ${t.pct} |`);
+    lines.push('');
+  }
   return lines;
 }
 
@@ -93,7 +101,7 @@ export function loginMarkdown(r: LoginResult): string {
   }
   lines.push('');
   for (const p of r.phases) if (p.successPct < 100) lines.push(`- ${p.name}: outcomes ${JSON.stringify(p.statuses)}`);
-  if (r.profile) lines.push('## 4. Where the gate\'s main thread goes (--profile)', '', ...profileLines(r.profile));
+  if (r.profile) lines.push('## 4. Where the main threads go (--profile)', '', ...profileLines(r.profile));
   lines.push('', `Command: \`${r.command}\` (${r.totalSec} s in all)`, '');
   return lines.join('\n');
 }

@@ -4,7 +4,8 @@
  * wrk itself (bash's `times`), the gate split by thread (the event loop vs the rest, where argon2 runs)
  * and everything else on the machine — so each can be put per login.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@parley/e2e';
 import { MachineWindow, type MachineCpu } from './machine-cpu';
@@ -30,8 +31,12 @@ export function wrkInstalled(): boolean {
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** Runs wrk for `seconds` against the gate on `port`; `pids` are the processes to account (gate among them). */
-export function runWrk(port: number, seconds: number, pids: Record<string, number>, env: Record<string, string>): WrkStep {
+/**
+ * Runs wrk for `seconds` against the gate on `port`; `pids` are the processes to account (gate among them).
+ * Asynchronously: the benchmark's event loop keeps playing the chat server's load reports meanwhile (a
+ * blocked loop let the chat server go stale at the status-server: NO_CHAT_SERVER after ~15 s).
+ */
+export async function runWrk(port: number, seconds: number, pids: Record<string, number>, env: Record<string, string>): Promise<WrkStep> {
   const script = join(REPO_ROOT, 'bench', 'post_login.lua');
   // --timeout 10s: under a queue of 100 connections a login can take over wrk's default 2 s without failing.
   const args = ['-t2', '-c100', `-d${seconds}s`, '--timeout', '10s', '-s', script, `http://127.0.0.1:${port}/api/login`];
@@ -41,7 +46,7 @@ export function runWrk(port: number, seconds: number, pids: Record<string, numbe
   const machine = new MachineWindow();
   machine.start();
   // bash's `times` prints the CPU time of its children (wrk) on its last line: "0m1.234s 0m0.567s".
-  const out = execFileSync('bash', ['-c', 'wrk "$@"; times', 'wrk', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const { stdout: out } = await promisify(execFile)('bash', ['-c', 'wrk "$@"; times', 'wrk', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   const ours = new Set([process.pid, ...Object.values(pids)]);
   const cpu: Record<string, number> = {};
   for (const [n, pid] of Object.entries(pids)) cpu[n] = r3(cpuSec(pid) - (before[n] ?? Number.NaN));
