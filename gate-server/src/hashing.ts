@@ -15,7 +15,10 @@ export interface Hashing {
   threads: HashWorkers;
 }
 
-export function createHashing(cfg: ParleyConfig['gate']): Hashing {
+/** The [gate] keys hashing reads. */
+export type HashingConfig = Pick<ParleyConfig['gate'], 'hashConcurrency' | 'hashQueueLimit' | 'hashMemoryKib' | 'hashTimeCost'>;
+
+export function createHashing(cfg: HashingConfig): Hashing {
   const threads = new HashWorkers(cfg.hashConcurrency || availableParallelism());
   const slots = new HashSlots(2 * threads.size, cfg.hashQueueLimit);
   const hasher = new PasswordHasher({ memoryCost: cfg.hashMemoryKib, timeCost: cfg.hashTimeCost }, slots, threads);

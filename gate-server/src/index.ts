@@ -27,7 +27,7 @@ export type { GateDeps } from './gate-deps';
 export { libuvHashEngine, type HashEngine } from './hash-engine';
 export { HashSlots } from './hash-slots';
 export { HashWorkers } from './hash-workers';
-export { createHashing, type Hashing } from './hashing';
+export { createHashing, type Hashing, type HashingConfig } from './hashing';
 export { LoginFailureKeys, LoginFailures, type LoginSubject } from './login-failures';
 export { PasswordHasher, type HashCost } from './password-hasher';
 export { passwordProblems, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
