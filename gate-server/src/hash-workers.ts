@@ -1,5 +1,5 @@
 /**
- * The gate's hashing threads: `threads` worker threads of its own (one per core by default), each
+ * The gate's hashing threads: `size` worker threads of its own (one per core by default), each
  * computing argon2 jobs one after the other (hash-worker.ts); a job goes to the thread with the fewest
  * jobs outstanding.
  *
@@ -11,7 +11,7 @@
  * that finished a hash idles until the event loop — busy with requests, on the same cores — gets round
  * to handing it the next one. Here each thread is handed its next job while it computes the current one
  * (HashSlots admits twice as many as there are threads), libuv's pool is left to DNS and files, and no
- * more hashes compute at once than there are threads, so memory stays bounded by `threads`.
+ * more hashes compute at once than there are threads, so memory stays bounded by `size`.
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
