@@ -26,6 +26,7 @@ function init(args)
   counter = tid * 7919
   ok = 0
   failed = 0
+  first_failure = ""
 end
 
 function request()
@@ -39,16 +40,19 @@ function response(status, headers, body)
     ok = ok + 1
   else
     failed = failed + 1
+    if first_failure == "" then first_failure = status .. " " .. string.sub(body or "", 1, 300) end
   end
 end
 
 function done(summary, latency, requests)
-  local ok_total, failed_total = 0, 0
+  local ok_total, failed_total, first = 0, 0, ""
   for _, thread in ipairs(threads) do
     ok_total = ok_total + thread:get("ok")
     failed_total = failed_total + thread:get("failed")
+    if first == "" then first = thread:get("first_failure") or "" end
   end
   io.write(string.format("logins: %d ok, %d not 200\n", ok_total, failed_total))
+  if first ~= "" then io.write("first answer not 200: " .. first .. "\n") end
   io.write(string.format("latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
 end

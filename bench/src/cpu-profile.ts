@@ -60,13 +60,13 @@ export function areaOf(url: string, functionName: string): string {
   if (url.startsWith('node:')) return 'node internals';
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return nm[1] as string;
-  const ours = /\/(chat-server|protocol|common)\/dist\//.exec(url);
+  const ours = /\/(chat-server|gate-server|status-server|verify-server|protocol|common)\/dist\//.exec(url);
   if (ours) return `@parley/${ours[1] as string}`;
   return 'other';
 }
 
 function shortUrl(url: string): string {
-  const i = url.search(/(node_modules|chat-server|protocol|common)\//);
+  const i = url.search(/(node_modules|chat-server|gate-server|status-server|verify-server|protocol|common)\//);
   return (i >= 0 ? url.slice(i) : url).replace(/^file:\/\//, '');
 }
 

@@ -1,6 +1,6 @@
 /**
- * Processes a benchmark starts itself, outside the cluster harness (the bare relay, a chat server
- * under --cpu-prof): they die with the orchestrator, however it ends.
+ * Processes a benchmark starts itself, outside the cluster harness (the bare relay, a chat server or
+ * the gate under --cpu-prof): they die with the orchestrator, however it ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -20,13 +20,13 @@ export function track(child: ChildProcess): ChildProcess {
 }
 
 /**
- * Runs chat server `id` as our own child with extra node flags (`--cpu-prof` is not allowed in
- * NODE_OPTIONS, so the harness cannot pass it), against the harness' config file, pinned to
+ * Runs server `id` of `kind` (chat, gate or status) as our own child with extra node flags (`--cpu-prof` is not
+ * allowed in NODE_OPTIONS, so the harness cannot pass it), against the harness' config file, pinned to
  * `cores` when given. Resolves once it logged its ready line; its output is read and dropped.
  */
-export async function spawnChat(cluster: Cluster, cores: string | undefined, id: string, nodeArgs: string[]): Promise<ChildProcess> {
-  const entry = join(REPO_ROOT, 'chat-server', 'dist', 'src', 'main.js');
-  const argv = [...nodeArgs, entry, '--id', id];
+export async function spawnServer(cluster: Cluster, cores: string | undefined, kind: 'chat' | 'gate' | 'status', id: string, nodeArgs: string[]): Promise<ChildProcess> {
+  const entry = join(REPO_ROOT, `${kind}-server`, 'dist', 'src', 'main.js');
+  const argv = [...nodeArgs, entry, ...(kind === 'chat' ? ['--id', id] : [])];
   const options = { env: { ...process.env, PARLEY_CONFIG: cluster.configFile }, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] };
   const child = track(cores ? spawn('taskset', ['-c', cores, process.execPath, ...argv], options) : spawn(process.execPath, argv, options));
   let stderr = '';
@@ -42,6 +42,11 @@ export async function spawnChat(cluster: Cluster, cores: string | undefined, id:
     child.once('exit', (code) => reject(new Error(`${id} exited (${code}) before it was ready: ${stderr}`)));
   });
   return child;
+}
+
+/** spawnServer for chat server `id`. */
+export function spawnChat(cluster: Cluster, cores: string | undefined, id: string, nodeArgs: string[]): Promise<ChildProcess> {
+  return spawnServer(cluster, cores, 'chat', id, nodeArgs);
 }
 
 /** SIGTERM (a chat server drains, and node writes its profile on the way out), SIGKILL after timeoutMs. */

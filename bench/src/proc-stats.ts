@@ -1,5 +1,5 @@
 /**
- * What the chat benchmark reads about other processes: CPU time and RSS from /proc, the pids of
+ * What the benchmarks read about other processes: CPU time and RSS from /proc, the pids of
  * the MariaDB and Redis servers (found by their listening port), and CPU pinning with taskset.
  */
 import { execFileSync } from 'node:child_process';
@@ -26,6 +26,33 @@ export function cpuSec(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * CPU seconds per thread name of a process (/proc/<pid>/task/<tid>/stat, summed by comm), the thread
+ * whose id is the pid named "main" (Node 20 leaves the others named after the process, "node").
+ * Threads that ended meanwhile are not counted.
+ */
+export function threadCpuSec(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const comm = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const sec = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+      out.set(comm, (out.get(comm) ?? 0) + sec);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
 }
 
 /** Resident set size in KiB (VmRSS); NaN when the process is gone. */

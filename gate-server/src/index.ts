@@ -5,17 +5,15 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { availableParallelism } from 'node:os';
 import { createMysqlPool, createRedis, serverTls, TLS_HANDSHAKE_TIMEOUT_MS, type RunningServer, type ServerContext } from '@parley/common';
 import { createApp } from './app';
 import { Backends } from './backends';
 import { ChatApi } from './chat-api';
 import { ChatServerSelector } from './chat-server-selector';
 import type { GateDeps } from './gate-deps';
-import { HashSlots } from './hash-slots';
+import { createHashing } from './hashing';
 import { InFlight } from './in-flight';
 import { LoginFailures } from './login-failures';
-import { PasswordHasher } from './password-hasher';
 import { RateLimiter } from './rate-limit';
 import { UserRepository } from './user-repository';
 import { webAppRoot } from './web-app';
@@ -26,7 +24,10 @@ export { ChatApi, type ApiRequestId, type ApiResponse } from './chat-api';
 export { ChatServerSelector, type ChatTarget } from './chat-server-selector';
 export { normalizeIp } from './client-ip';
 export type { GateDeps } from './gate-deps';
+export { libuvHashEngine, type HashEngine } from './hash-engine';
 export { HashSlots } from './hash-slots';
+export { HashWorkers } from './hash-workers';
+export { createHashing, type Hashing, type HashingConfig } from './hashing';
 export { LoginFailureKeys, LoginFailures, type LoginSubject } from './login-failures';
 export { PasswordHasher, type HashCost } from './password-hasher';
 export { passwordProblems, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy';
@@ -41,11 +42,12 @@ const IDLE_SWEEP_MS = 50;
 export async function startGateServer(ctx: ServerContext): Promise<RunningServer> {
   const { config, logger } = ctx;
   const tls = serverTls('[gate]', config.gate);
-  const pool = createMysqlPool(config.mysql);
+  // trace off: mysql2 otherwise captures a stack trace for every query (an Error object per login),
+  // only to add the caller's frames to a failed query's error.
+  const pool = createMysqlPool(config.mysql, { trace: false });
   const redis = createRedis(config.redis, logger);
   const backends = new Backends(config, redis);
-  const slots = new HashSlots(config.gate.hashConcurrency || availableParallelism(), config.gate.hashQueueLimit);
-  const hasher = new PasswordHasher({ memoryCost: config.gate.hashMemoryKib, timeCost: config.gate.hashTimeCost }, slots);
+  const { hasher, slots, threads: hashThreads } = createHashing(config.gate);
   const selector = new ChatServerSelector({ redis, configured: config.chatServers, reportIntervalSec: config.status.reportIntervalSec });
   const chatApi = new ChatApi(selector, backends.credentials, logger);
   const inFlight = new InFlight();
@@ -63,7 +65,7 @@ export async function startGateServer(ctx: ServerContext): Promise<RunningServer
   const release = async () => {
     backends.close();
     chatApi.close();
-    await Promise.allSettled([pool.end(), redis.quit().catch(() => redis.disconnect())]);
+    await Promise.allSettled([pool.end(), redis.quit().catch(() => redis.disconnect()), hashThreads.close()]);
   };
   const origin = (port: number) => `${tls ? 'https' : 'http'}://${config.gate.host === '0.0.0.0' ? '127.0.0.1' : config.gate.host}:${port}`;
   let port: number;

@@ -1,13 +1,14 @@
 /**
- * argon2id password hashes (@node-rs/argon2, computed off the event loop on libuv's thread pool), every
- * computation in a slot of HashSlots (hash-slots.ts) so hashing never holds more than a bounded amount
- * of memory. Passwords are NFKC-normalised first, so the same characters typed on different keyboards
+ * argon2id password hashes (@node-rs/argon2, computed off the event loop by a HashEngine: the gate's own
+ * hashing threads, hash-workers.ts, or libuv's pool for tools and tests), every computation in a slot of
+ * HashSlots (hash-slots.ts) so a flood waits in a bounded queue. Passwords are NFKC-normalised first, so the same characters typed on different keyboards
  * match. `verifyDummy` spends the same work against a fixed hash, so a login for a missing account takes
  * as long as one for an existing account. `needsRehash` tells a stored hash made with a weaker cost
  * than the configured one (upgraded at the next successful login).
  */
 import { randomUUID } from 'node:crypto';
-import { Algorithm, hash, parseOptions, verify, Version } from '@node-rs/argon2';
+import { Algorithm, parseOptions, Version } from '@node-rs/argon2';
+import { libuvHashEngine, type HashEngine } from './hash-engine';
 import { HashSlots } from './hash-slots';
 
 export interface HashCost {
@@ -21,22 +22,23 @@ export class PasswordHasher {
   private readonly options;
   private dummy: Promise<string> | undefined;
 
-  /** Without `slots`: one hash at a time, any number waiting (tools and tests). */
+  /** Without `slots`: one hash at a time, any number waiting; without `engine`: on libuv's pool (tools and tests). */
   constructor(
     private readonly cost: HashCost,
     readonly slots: HashSlots = new HashSlots(1, Number.MAX_SAFE_INTEGER),
+    private readonly engine: HashEngine = libuvHashEngine,
   ) {
     this.options = { algorithm: Algorithm.Argon2id, memoryCost: cost.memoryCost, timeCost: cost.timeCost, parallelism: 1 };
   }
 
   /** A PHC string ($argon2id$v=19$m=…,t=…,p=1$salt$hash) with a fresh random salt. */
   hash(password: string): Promise<string> {
-    return this.slots.run(() => hash(password.normalize('NFKC'), this.options));
+    return this.slots.run(() => this.engine.hash(password.normalize('NFKC'), this.options));
   }
 
   /** True when `password` matches; false for a wrong password or an unreadable stored hash. */
   async verify(stored: string, password: string): Promise<boolean> {
-    return this.slots.run(() => verify(stored, password.normalize('NFKC')).catch(() => false));
+    return this.slots.run(() => this.engine.verify(stored, password.normalize('NFKC')));
   }
 
   /** The cost of one verification at the current parameters, always false. */
@@ -69,7 +71,7 @@ export class PasswordHasher {
 
   private dummyHash(): Promise<string> {
     // Outside the slots: it is computed once, and a slot is taken by the verification that follows.
-    this.dummy ??= hash(randomUUID(), this.options);
+    this.dummy ??= this.engine.hash(randomUUID(), this.options);
     return this.dummy;
   }
 }
