@@ -10,6 +10,7 @@
 import { execFile } from 'node:child_process';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import { argValue } from '@parley/common';
+import { opRate } from './op-rate';
 
 export interface Ceiling {
   parallel: number;
@@ -51,25 +52,6 @@ export function measureCeiling(o: CeilingOptions): Promise<Ceiling> {
   });
 }
 
-/** `parallel` loops doing `op` until `seconds` are over: ops per second and CPU ms per op. */
-async function rate(op: () => Promise<unknown>, parallel: number, seconds: number): Promise<{ perSec: number; cpuMs: number }> {
-  let done = 0;
-  const until = Date.now() + seconds * 1000;
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (Date.now() < until) {
-        await op();
-        done += 1;
-      }
-    }),
-  );
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  return { perSec: done / wall, cpuMs: (cpu.user + cpu.system) / 1000 / Math.max(1, done) };
-}
-
 async function main(): Promise<void> {
   const parallel = Number(argValue('parallel') ?? 2);
   const seconds = Number(argValue('seconds') ?? 4);
@@ -77,9 +59,9 @@ async function main(): Promise<void> {
   const stored = await hash(PASSWORD, options);
   // Warm-up: the first operations of each thread allocate their memory blocks.
   await Promise.all(Array.from({ length: parallel * 3 }, () => verify(stored, PASSWORD)));
-  const verifies = await rate(() => verify(stored, PASSWORD), parallel, seconds);
+  const verifies = await opRate(() => verify(stored, PASSWORD), parallel, seconds);
   const result: Ceiling = { parallel, seconds, verifiesPerSec: Math.round(verifies.perSec * 10) / 10, cpuMsPerVerify: Math.round(verifies.cpuMs * 100) / 100 };
-  if (process.argv.includes('--hashes')) result.hashesPerSec = Math.round((await rate(() => hash(PASSWORD, options), parallel, seconds / 2)).perSec * 10) / 10;
+  if (process.argv.includes('--hashes')) result.hashesPerSec = Math.round((await opRate(() => hash(PASSWORD, options), parallel, seconds / 2)).perSec * 10) / 10;
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { argValue } from '@parley/common';
 import { createHashing, HashSlots, PasswordHasher, type Hashing } from '@parley/gate-server';
 import { num } from './bench-args';
+import { opRate } from './op-rate';
 
 type Mode = 'pool' | 'threads';
 const COST = { hash_memory_kib: 19456, hash_time_cost: 2, hash_concurrency: 0, hash_queue_limit: 1_000_000 };
@@ -36,23 +37,10 @@ async function measure(mode: Mode, seconds: number, busyUs: number, everyMs: num
     const t = process.hrtime.bigint();
     while (process.hrtime.bigint() - t < BigInt(busyUs) * 1000n);
   }, everyMs);
-  let done = 0;
-  const until = Date.now() + seconds * 1000;
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: queued }, async () => {
-      while (Date.now() < until) {
-        await hasher.verify(stored, PASSWORD);
-        done++;
-      }
-    }),
-  );
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const verifies = await opRate(() => hasher.verify(stored, PASSWORD), queued, seconds);
   clearInterval(busy);
-  const cpu = process.cpuUsage(cpu0);
   await close();
-  return { mode, verifiesPerSec: Math.round((done / wall) * 10) / 10, cpuMsPerVerify: Math.round(((cpu.user + cpu.system) / 1000 / done) * 100) / 100 };
+  return { mode, verifiesPerSec: Math.round(verifies.perSec * 10) / 10, cpuMsPerVerify: Math.round(verifies.cpuMs * 100) / 100 };
 }
 
 async function main(): Promise<void> {

@@ -1,3 +1,4 @@
+import { dropBytes } from './buffer-list';
 import type { Frame } from './frame-body';
 import { MalformedFrameError } from './protocol-errors';
 import { decodeUtf8Strict } from './strict-utf8';
@@ -81,18 +82,7 @@ function decodeGatheredBody(id: number, parts: Buffer[]): ChunkBody {
   const first = parts[0];
   const prefix = first && first.length >= prefixLength ? first.subarray(0, prefixLength) : copyPrefix(parts, prefixLength);
   const { header, data } = decodeChunkBody({ id, body: prefix });
-  const end = prefixLength - data.length;
-  const rest: Buffer[] = [];
-  let skip = end;
-  for (const p of parts) {
-    if (skip >= p.length) {
-      skip -= p.length;
-      continue;
-    }
-    rest.push(skip > 0 ? p.subarray(skip) : p);
-    skip = 0;
-  }
-  return { header, data: Buffer.alloc(0), parts: rest };
+  return { header, data: Buffer.alloc(0), parts: dropBytes(parts, prefixLength - data.length) };
 }
 
 function copyPrefix(parts: Buffer[], length: number): Buffer {

@@ -1,4 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
+import { dropBytes } from './buffer-list';
 
 /** Most chunks gathered into one write (well under IOV_MAX). */
 export const MAX_WRITE_BATCH = 16;
@@ -14,16 +15,6 @@ export async function writevFully(handle: FileHandle, buffers: readonly Buffer[]
   while (rest.length > 0) {
     const { bytesWritten } = await handle.writev(rest, at);
     at += bytesWritten;
-    let skip = bytesWritten;
-    const next: Buffer[] = [];
-    for (const b of rest) {
-      if (skip >= b.length) {
-        skip -= b.length;
-        continue;
-      }
-      next.push(skip > 0 ? b.subarray(skip) : b);
-      skip = 0;
-    }
-    rest = next;
+    rest = dropBytes(rest, bytesWritten);
   }
 }

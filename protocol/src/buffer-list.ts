@@ -1,0 +1,17 @@
+/**
+ * The pieces of `parts` that remain once its first `n` bytes are dropped: views, nothing copied
+ * (a piece cut in two keeps its tail).
+ */
+export function dropBytes(parts: readonly Buffer[], n: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let skip = n;
+  for (const p of parts) {
+    if (skip >= p.length) {
+      skip -= p.length;
+      continue;
+    }
+    rest.push(skip > 0 ? p.subarray(skip) : p);
+    skip = 0;
+  }
+  return rest;
+}
