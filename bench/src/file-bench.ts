@@ -6,14 +6,15 @@
  * one core and this generator to the other with taskset, and measures over loopback:
  * 1. a `--size-mib` (1024) file: plain socket upload, Parley upload with the client's hashing,
  *    Parley upload with the sha256 known (transfer and server-side verification only), plain
- *    download, Parley download (client hashing and fdatasync included) — `--rounds` (3) times, the
- *    file server's RSS sampled throughout;
+ *    download, Parley download (client hashing and fdatasync included) — `--rounds` (5) times, the
+ *    file server's RSS sampled throughout; even rounds run Parley's transfers before the yardstick's,
+ *    and each round first measures what writing new page-cache pages costs the machine right now;
  * 2. `--concurrent` (50) uploads of distinct `--concurrent-mib` (20) MiB files at once, one user and
  *    connection each: aggregate MiB/s and the time per upload.
  * Before every measured run dirty pages are flushed (`sync`), so none pays for another's writeback.
  * Writes bench/results/file-<timestamp>.json and .md; the generated files are deleted.
  *
- * Options: --size-mib 1024 --rounds 3 --concurrent 50 --concurrent-mib 20 --server-cores 0
+ * Options: --size-mib 1024 --rounds 5 --concurrent 50 --concurrent-mib 20 --server-cores 0
  *   --generator-cores 1 --no-pin
  *   --set section.key=value (repeatable: a config override, e.g. --set file.checkpoint_bytes=67108864)
  */
@@ -26,8 +27,8 @@ import { createInterface } from 'node:readline';
 import type { ResultSetHeader } from 'mysql2/promise';
 import { argValue, issueToken } from '@parley/common';
 import { Cluster, REPO_ROOT } from '@parley/e2e';
-import { renderFileMarkdown, type FileBenchReport } from './file-report';
-import { concurrentUploads, parleyDownload, parleyUpload, plainDownload, plainUpload, removeQuietly, round, type RunContext } from './file-runs';
+import { renderFileMarkdown, type FileBenchReport, type FileRunKey } from './file-report';
+import { concurrentUploads, pageCacheCost, parleyDownload, parleyUpload, plainDownload, plainUpload, removeQuietly, round, type RunContext } from './file-runs';
 import { hasTaskset, pin } from './proc-stats';
 import { applySets } from './bench-args';
 
@@ -39,12 +40,18 @@ function num(name: string, fallback: number): number {
 }
 
 /**
- * Flushes dirty pages (and the discards of deleted files) before the next measured run, so no run
- * pays for the writeback its predecessor left behind.
+ * Before every measured run: flushes dirty pages (and the discards of deleted files), so no run
+ * pays for the writeback its predecessor left behind; then writes and deletes a file of the
+ * transfer's size (pageCacheCost), so every run starts with the same gigabyte of just-freed page
+ * cache. This VM hands memory that stays free back to its host, and a page touched again faults
+ * there: without this, whichever run followed a deletion wrote into warm pages and the others into
+ * cold ones (the same download went from 230 to 300–480 MiB/s once the runs were primed alike).
+ * Returns what priming cost, ms of CPU per GiB.
  */
-async function settle(): Promise<void> {
+async function settle(primer: string, bytes: number): Promise<number> {
   execFileSync('sync');
   await new Promise((r) => setTimeout(r, 500));
+  return pageCacheCost(primer, bytes);
 }
 
 function log(msg: string): void {
@@ -76,7 +83,7 @@ async function startPlainCopy(sink: string, source: string): Promise<{ child: Ch
 
 async function main(): Promise<void> {
   const sizeMib = num('size-mib', 1024);
-  const rounds = num('rounds', 3);
+  const rounds = num('rounds', 5);
   const concurrent = num('concurrent', 50);
   const concurrentMib = num('concurrent-mib', 20);
   const cores = availableParallelism();
@@ -117,30 +124,57 @@ async function main(): Promise<void> {
       verdicts: [],
       totalSec: 0,
     };
+    let primeCosts: number[] = [];
+    const prime = async () => {
+      primeCosts.push(await settle(join(tmp, 'primer.bin'), size));
+    };
     for (let r = 1; r <= rounds; r++) {
-      log(`round ${r}: uploads`);
-      await settle();
-      const plainUp = await plainUpload(ctx, big);
-      removeQuietly(join(tmp, 'plain-sink.bin'));
-      await settle();
-      const plainUpHashed = await plainUpload(ctx, big, true);
-      removeQuietly(join(tmp, 'plain-sink.bin'));
-      await settle();
-      const hashed = await parleyUpload(ctx, owner, big);
-      await forget(cluster, hashed.fileId, sha256);
-      await settle();
-      const known = await parleyUpload(ctx, owner, big, sha256);
+      // Even rounds run Parley first: whatever the order costs (the pages the run before freed,
+      // writeback still under way) falls on both sides alike over the rounds.
+      const oursFirst = r % 2 === 0;
+      primeCosts = [];
+      log(`round ${r}: uploads${oursFirst ? ' (Parley first)' : ''}`);
+      const plainUploads = async () => {
+        await prime();
+        const plain = await plainUpload(ctx, big);
+        removeQuietly(join(tmp, 'plain-sink.bin'));
+        await prime();
+        const hashed = await plainUpload(ctx, big, true);
+        removeQuietly(join(tmp, 'plain-sink.bin'));
+        return { plain, hashed };
+      };
+      const parleyUploads = async () => {
+        await prime();
+        const hashed = await parleyUpload(ctx, owner, big);
+        await forget(cluster as Cluster, hashed.fileId, sha256);
+        await prime();
+        const known = await parleyUpload(ctx, owner, big, sha256);
+        return { hashed, known };
+      };
+      const [pu, ou] = oursFirst ? await parleyUploads().then(async (o) => [await plainUploads(), o] as const) : await plainUploads().then(async (p) => [p, await parleyUploads()] as const);
       log(`round ${r}: downloads`);
-      await settle();
-      const plainDown = await plainDownload(ctx, size, join(tmp, 'plain-down.bin'));
-      removeQuietly(join(tmp, 'plain-down.bin'));
-      await settle();
-      const plainDownHashed = await plainDownload(ctx, size, join(tmp, 'plain-down.bin'), true);
-      removeQuietly(join(tmp, 'plain-down.bin'));
-      await settle();
-      const down = await parleyDownload(ctx, owner, known.fileId, size, join(tmp, 'down.bin'));
-      await forget(cluster, known.fileId, sha256);
-      report.rounds.push({ plainUpload: plainUp, plainUploadHashed: plainUpHashed, uploadWithClientHash: strip(hashed), uploadShaKnown: strip(known), plainDownload: plainDown, plainDownloadHashed: plainDownHashed, download: down });
+      const plainDownloads = async () => {
+        await prime();
+        const plain = await plainDownload(ctx, size, join(tmp, 'plain-down.bin'));
+        removeQuietly(join(tmp, 'plain-down.bin'));
+        await prime();
+        const hashed = await plainDownload(ctx, size, join(tmp, 'plain-down.bin'), true);
+        removeQuietly(join(tmp, 'plain-down.bin'));
+        return { plain, hashed };
+      };
+      const parleyDownloads = async () => {
+        await prime();
+        return parleyDownload(ctx, owner, ou.known.fileId, size, join(tmp, 'down.bin'));
+      };
+      const [pd, down] = oursFirst ? await parleyDownloads().then(async (o) => [await plainDownloads(), o] as const) : await plainDownloads().then(async (p) => [p, await parleyDownloads()] as const);
+      await forget(cluster, ou.known.fileId, sha256);
+      const pageCost = Math.round(primeCosts.reduce((a, b) => a + b, 0) / primeCosts.length);
+      log(`round ${r}: priming the page cache cost ${primeCosts.join(', ')} ms CPU per GiB`);
+      report.rounds.push({
+        parleyFirst: oursFirst, pageCacheMsPerGiB: pageCost,
+        plainUpload: pu.plain, plainUploadHashed: pu.hashed, uploadWithClientHash: strip(ou.hashed), uploadShaKnown: strip(ou.known),
+        plainDownload: pd.plain, plainDownloadHashed: pd.hashed, download: down,
+      });
     }
     removeQuietly(big);
 
@@ -150,7 +184,7 @@ async function main(): Promise<void> {
       const path = join(tmp, `c${i}.bin`);
       files.push({ path, size: concurrentMib * MiB, sha256: randomFile(path, concurrentMib * MiB) });
     }
-    await settle();
+    await prime();
     report.concurrent = await concurrentUploads(ctx, users.slice(1), files);
     verdicts(report);
     report.totalSec = Math.round((Date.now() - started) / 1000);
@@ -195,7 +229,7 @@ async function forget(cluster: Cluster, fileId: number, sha256: string): Promise
  */
 function verdicts(r: FileBenchReport): void {
   const mark = (ok: boolean) => (ok ? 'PASS' : 'MISS');
-  type Key = keyof FileBenchReport['rounds'][number];
+  type Key = FileRunKey;
   const perRound = (ours: Key, plain: Key) => r.rounds.map((x) => round(x[ours].mibPerSec / x[plain].mibPerSec, 2));
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);

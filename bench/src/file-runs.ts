@@ -175,3 +175,23 @@ export function round(n: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }
+
+/**
+ * Writes `bytes` of new pages into a fresh file at `path` (4 MiB writes), deletes it, and returns the
+ * CPU that cost (all threads of this process, mostly the kernel's), ms per GiB. On this VM the
+ * kernel hands memory that stays free back to the host (page_reporting in /proc/cmdline), and a
+ * page touched again faults there: the same write has cost 0.2 to 4 s per GiB minutes apart.
+ */
+export async function pageCacheCost(path: string, bytes: number): Promise<number> {
+  const block = Buffer.alloc(4 * MiB, 1);
+  const handle = await open(path, 'w');
+  const before = process.cpuUsage();
+  try {
+    for (let at = 0; at < bytes; at += block.length) await handle.write(block, 0, Math.min(block.length, bytes - at), at);
+  } finally {
+    await handle.close();
+  }
+  const used = process.cpuUsage(before);
+  removeQuietly(path);
+  return Math.round(((used.user + used.system) / 1000) * (1024 * MiB / bytes));
+}

@@ -20,13 +20,13 @@ export function track(child: ChildProcess): ChildProcess {
 }
 
 /**
- * Runs server `id` of `kind` (chat, gate or status) as our own child with extra node flags (`--cpu-prof` is not
+ * Runs server `id` of `kind` (chat, gate, status or file) as our own child with extra node flags (`--cpu-prof` is not
  * allowed in NODE_OPTIONS, so the harness cannot pass it), against the harness' config file, pinned to
  * `cores` when given. Resolves once it logged its ready line; its output is read and dropped.
  */
-export async function spawnServer(cluster: Cluster, cores: string | undefined, kind: 'chat' | 'gate' | 'status', id: string, nodeArgs: string[]): Promise<ChildProcess> {
+export async function spawnServer(cluster: Cluster, cores: string | undefined, kind: 'chat' | 'gate' | 'status' | 'file', id: string, nodeArgs: string[]): Promise<ChildProcess> {
   const entry = join(REPO_ROOT, `${kind}-server`, 'dist', 'src', 'main.js');
-  const argv = [...nodeArgs, entry, ...(kind === 'chat' ? ['--id', id] : [])];
+  const argv = [...nodeArgs, entry, ...(kind === 'chat' || kind === 'file' ? ['--id', id] : [])];
   const options = { env: { ...process.env, PARLEY_CONFIG: cluster.configFile }, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[] };
   const child = track(cores ? spawn('taskset', ['-c', cores, process.execPath, ...argv], options) : spawn(process.execPath, argv, options));
   let stderr = '';

@@ -15,3 +15,15 @@ export function dropBytes(parts: readonly Buffer[], n: number): Buffer[] {
   }
   return rest;
 }
+
+/** The first `n` bytes of `parts` (all of them when shorter) as views, nothing copied. */
+export function takeBytes(parts: readonly Buffer[], n: number): Buffer[] {
+  const head: Buffer[] = [];
+  let left = n;
+  for (const p of parts) {
+    if (left <= 0) break;
+    head.push(p.length <= left ? p : p.subarray(0, left));
+    left -= p.length;
+  }
+  return head;
+}
