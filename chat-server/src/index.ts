@@ -50,6 +50,9 @@ export type { RequestContext } from './session/request-context';
 export type { UserNotifier } from './cluster/user-notifier';
 export { MessageCommitter, type SendCommand, type SendResult } from './messaging/message-committer';
 export { RouteStore, type Route } from './cluster/route-store';
+// The writer alone, for bench/src/db-floor.ts (what MariaDB costs per message).
+export { writeBatch } from './messaging/message-writer';
+export type { Outcome, Target } from './messaging/send-command';
 
 /** HTTP/2 receive window of the ChatPeer server, per stream and per connection. */
 const PEER_FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;

@@ -6,6 +6,7 @@ import { createMysqlPool, type MysqlPool } from '@parley/common';
 import { createTestEnv, type TestEnv } from '@parley/common/testing';
 import { FriendService } from '../src/friends/friend-service';
 import { MessageCommitter, type SendCommand, type SendResult } from '../src/messaging/message-committer';
+import { RESERVE_CHUNK } from '../src/messaging/message-writer';
 import { befriend, createGroup, createUser } from './support/fixtures';
 
 let env: TestEnv;
@@ -205,6 +206,37 @@ describe('MessageCommitter', () => {
     assert.deepEqual(results.map((r) => r.message.seq), range(1200));
     assert.equal(await maxSeq(conv), 1200);
     assert.deepEqual(await storedSeqs(conv), range(1200));
+  });
+
+  it('reserves seqs for more conversations than one UPDATE names, and a revoked one in a later chunk stops only itself', async () => {
+    // RESERVE_CHUNK + 8 pairs: the batch's reservation takes two UPDATE statements.
+    const pairs: { a: number; b: number; conv: number }[] = [];
+    for (let i = 0; i < RESERVE_CHUNK + 8; i++) {
+      const [a, b] = [await createUser(env.pool), await createUser(env.pool)];
+      pairs.push({ a, b, conv: await befriend(env.pool, a, b) });
+    }
+    const batches: number[] = [];
+    const c = committer({ maxBatch: 1024, intervalMs: 50, onCommitted: (r) => batches.push(r.length) });
+    const first = await Promise.all(pairs.flatMap(({ a, b }, i) => [c.submit(text(a, { to: b }, `wide-${i}-1`)), c.submit(text(b, { to: a }, `wide-${i}-2`))]));
+    assert.deepEqual(batches, [pairs.length * 2], 'one batch');
+    for (const [i, { conv }] of pairs.entries()) {
+      assert.deepEqual([first[2 * i]?.message.seq, first[2 * i + 1]?.message.seq], [1, 2]);
+      assert.deepEqual(await storedSeqs(conv), [1, 2]);
+    }
+    // The highest conversation id lands in the last chunk: its epoch moves on, the others' do not.
+    const last = pairs.reduce((x, y) => (y.conv > x.conv ? y : x));
+    await new FriendService(env.pool, env.logger).deleteFriend(last.a, last.b);
+    const second = await Promise.allSettled(pairs.map(({ a, b }, i) => c.submit(text(a, { to: b }, `wide-${i}-3`))));
+    for (const [i, p] of pairs.entries()) {
+      const r = second[i] as PromiseSettledResult<SendResult>;
+      if (p === last) {
+        assert.equal(r.status === 'rejected' && (r.reason as ParleyError).code, 'NOT_FRIENDS');
+        assert.deepEqual(await storedSeqs(p.conv), [1, 2]);
+      } else {
+        assert.equal(r.status === 'fulfilled' && r.value.message.seq, 3);
+        assert.deepEqual(await storedSeqs(p.conv), [1, 2, 3]);
+      }
+    }
   });
 
   it('writes a burst as one transaction and splits at maxBatch', async () => {
