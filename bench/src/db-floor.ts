@@ -16,7 +16,7 @@
  * `conversations` as it would there.
  * Writes bench/results/db-floor-<timestamp>.json and .md.
  *
- * Options: --batches 1,8,64,512 --sec 3 --conversations 500 --body-bytes 100 --server-cores 0
+ * Options: --batches 1,8,64,512 --variants writer,insert,pk-only --sec 3 --conversations 500 --body-bytes 100 --server-cores 0
  *   --generator-cores 1 --no-pin
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -60,6 +60,7 @@ function log(msg: string): void {
 
 async function main(): Promise<void> {
   const batches = (argValue('batches') ?? '1,8,64,512').split(',').map(Number);
+  const variants = (argValue('variants') ?? VARIANTS.join(',')).split(',') as Variant[];
   const sec = num('sec', 3);
   const conversations = num('conversations', 500);
   const body = 'x'.repeat(num('body-bytes', 100));
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
       await conn.query(`START TRANSACTION; INSERT INTO ${table} ${COLUMNS} VALUES ?; COMMIT`, [tuples]);
     };
     for (const batch of batches) {
-      for (const variant of VARIANTS) {
+      for (const variant of variants) {
         await measureFor(0.5, () => once(variant, batch));
         const m0 = cpuSec(mariadbPid);
         const c0 = process.cpuUsage();
