@@ -40,6 +40,8 @@ describe('findReadableFile', () => {
     const avatar = await file(owner, 'complete', true);
     const failed = await file(owner, 'failed');
     await env.pool.query("INSERT INTO messages (conversation_id, seq, sender_uid, client_msg_id, type, body, file_id) VALUES (?, 2, ?, 'm2', 'file', '{}', ?), (?, 8, ?, 'm8', 'file', '{}', ?)", [c, owner, atTwo, c, owner, atEight]);
+    // What the chat server's writer stores with them: which message carries which file.
+    await env.pool.query('INSERT INTO message_files (file_id, conversation_id, seq) VALUES (?, ?, 2), (?, ?, 8)', [atTwo, c, atEight, c]);
 
     const readable = async (uid: number, id: number) => (await findReadableFile(env.pool, uid, id))?.id === id;
     assert.deepEqual(await Promise.all([atTwo, atEight, unsent, unfinished, avatar, failed].map((id) => readable(owner, id))), [true, true, true, true, true, false], 'owner');

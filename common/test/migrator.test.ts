@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { RowDataPacket } from 'mysql2';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import { connectMysqlServer, migrate, MIGRATIONS_DIR, readMigrations, MigrationError } from '../src';
 import { dropDatabase, makeTestConfig, TEST_DB_PREFIX, uniqueSuffix } from '../src/testing';
 
@@ -73,6 +73,31 @@ describe('migrate', () => {
     assert.ok((await tables(cfg)).includes('extra_a'));
     writeFileSync(join(dir, '9998_extra_a.sql'), 'CREATE TABLE extra_a (id BIGINT PRIMARY KEY);');
     await assert.rejects(migrate(cfg, { dir }), (err: unknown) => err instanceof MigrationError && /was changed after it was applied/.test(err.message));
+  });
+
+  it('v6 moves the files that stored messages carry into message_files and drops the index on messages.file_id', async () => {
+    const cfg = freshMysqlConfig();
+    const dir = mkdtempSync(join(tmpdir(), 'parley-mig-'));
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true, filter: (src) => !/000[6-9]_|00[1-9]\d_/.test(src) });
+    assert.deepEqual((await migrate(cfg, { dir })).applied, [1, 2, 3, 4, 5]);
+    const conn = await connectMysqlServer(cfg, { database: cfg.database, multipleStatements: true });
+    try {
+      const [u] = await conn.query<ResultSetHeader>("INSERT INTO users (name, email, password_hash, nickname) VALUES ('v6', 'v6@test.local', '!', 'v6')");
+      const [f] = await conn.query<ResultSetHeader>("INSERT INTO files (owner_uid, name, mime, size, sha256, stored_bytes, state) VALUES (?, 'f', 'image/png', 1, ?, 1, 'complete')", [u.insertId, 'b'.repeat(64)]);
+      const [c] = await conn.query<ResultSetHeader>("INSERT INTO conversations (kind, max_seq) VALUES ('group', 2)");
+      await conn.query("INSERT INTO messages (conversation_id, seq, sender_uid, client_msg_id, type, body, file_id) VALUES (?, 1, 1, 'a', 'text', 'hi', NULL), (?, 2, 1, 'b', 'image', '{}', ?)", [c.insertId, c.insertId, f.insertId]);
+      assert.deepEqual((await migrate(cfg)).applied, [6]);
+      const [carried] = await conn.query<RowDataPacket[]>('SELECT file_id, conversation_id, seq FROM message_files');
+      assert.deepEqual(carried.map((r) => [Number(r.file_id), Number(r.conversation_id), Number(r.seq)]), [[f.insertId, c.insertId, 2]]);
+      const [indexes] = await conn.query<RowDataPacket[]>("SELECT DISTINCT index_name AS i FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'messages'");
+      assert.deepEqual(indexes.map((r) => String(r.i)).sort(), ['PRIMARY', 'uk_messages_client']);
+      // Re-runnable, as every migration file should be.
+      await conn.query((readMigrations().find((m) => m.version === 6) as { sql: string }).sql);
+      const [again] = await conn.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM message_files');
+      assert.equal(Number(again[0]?.n), 1);
+    } finally {
+      await conn.end();
+    }
   });
 
   it('rejects badly named migration files', () => {

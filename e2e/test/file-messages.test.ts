@@ -86,6 +86,8 @@ describe('files in the chat', () => {
     const ack = await ca.sendMessage({ to: b.uid }, bodyOf(file), { type: 'file' });
     const [row] = (await cluster.env.pool.query<RowDataPacket[]>('SELECT file_id FROM messages WHERE conversation_id = ? AND seq = ?', [ack.conversationId, ack.seq]))[0];
     assert.equal(Number(row?.file_id), file.fileId, 'messages.file_id records the file');
+    const [carried] = await cluster.env.pool.query<RowDataPacket[]>('SELECT conversation_id, seq FROM message_files WHERE file_id = ?', [file.fileId]);
+    assert.deepEqual(carried.map((r) => [Number(r.conversation_id), Number(r.seq)]), [[ack.conversationId, ack.seq]], 'message_files records who may download it');
     await waitFor(() => got.find((m) => m.seq === ack.seq), 5000, 'the push');
     assert.deepEqual(JSON.parse(got[0]?.body ?? '{}'), JSON.parse(bodyOf(file)));
     assert.ok((await download(b, file.fileId) as Buffer).equals(file.bytes), 'the recipient downloads it');

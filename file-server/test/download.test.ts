@@ -35,6 +35,7 @@ async function conversationWithFile(members: [TestUser, number][], sender: TestU
   const [conv] = await bed.env.pool.query<ResultSetHeader>("INSERT INTO conversations (kind, max_seq) VALUES ('group', ?)", [seq]);
   for (const [u, joined] of members) await bed.env.pool.query('INSERT INTO conversation_members (conversation_id, user_id, joined_seq) VALUES (?, ?, ?)', [conv.insertId, u.uid, joined]);
   await bed.env.pool.query("INSERT INTO messages (conversation_id, seq, sender_uid, client_msg_id, type, body, file_id) VALUES (?, ?, ?, ?, 'file', '{}', ?)", [conv.insertId, seq, sender.uid, `m${fileId}`, fileId]);
+  await bed.env.pool.query('INSERT INTO message_files (file_id, conversation_id, seq) VALUES (?, ?, ?)', [fileId, conv.insertId, seq]);
   return conv.insertId;
 }
 

@@ -32,6 +32,8 @@ interface Written {
  *    NULL: its rows get a NULL conversation_id and the INSERT fails (ER_BAD_NULL_ERROR; outside
  *    strict mode the 0 it becomes fails the foreign key), so nothing is stored after an unfriend,
  *    a block or a removal has committed, and the batch goes back to the careful path;
+ * 2b. for the file and image messages, their `message_files` rows (who may download the file), with
+ *    the same seqs;
  * 3. the variables are read back, and the current members of the groups written to — read under
  *    the row lock every membership change also takes, so they are exactly the members at these
  *    seqs;
@@ -75,6 +77,9 @@ export async function writeBatch(
   const offsets: number[] = [];
   const tuples: string[] = [];
   const values: unknown[] = [];
+  // message_files rows of the file and image messages (who may download what: common/src/files).
+  const fileTuples: string[] = [];
+  const fileValues: unknown[] = [];
   for (const i of accepted) {
     const cmd = cmds[i] as SendCommand;
     const target = targets.get(i) as Target;
@@ -87,6 +92,10 @@ export async function writeBatch(
     // The offset is a number we computed: inlined, it keeps the placeholders to the values.
     tuples.push(`(IF(${v} IS NULL, NULL, ?), ${v} - ${offset}, ?, ?, ?, ?, ?, ?)`);
     values.push(written.id, cmd.senderUid, cmd.clientMsgId, cmd.type, cmd.body, cmd.fileId ?? null, createdAt);
+    if (cmd.fileId !== undefined) {
+      fileTuples.push(`(?, ?, ${v} - ${offset})`);
+      fileValues.push(cmd.fileId, written.id);
+    }
   }
   // The reservation, in UPDATEs of at most RESERVE_CHUNK conversations each (ascending, as the ids).
   const chunks: Written[][] = [];
@@ -102,7 +111,8 @@ export async function writeBatch(
       return `UPDATE conversations SET max_seq = CASE id ${seqCases} END WHERE id IN (?) AND post_epoch = CASE id ${epochCases} END ORDER BY id;`;
     })
     .join('\n       ');
-  args.push(...values);
+  args.push(...values, ...fileValues);
+  const filesSql = fileTuples.length > 0 ? `INSERT INTO message_files (file_id, conversation_id, seq) VALUES ${fileTuples.join(', ')};` : '';
   const groupIds = [...groups];
   let membersSql = '';
   if (groupIds.length > 0) {
@@ -118,6 +128,7 @@ export async function writeBatch(
        START TRANSACTION;
        ${reserveSql}
        INSERT INTO messages (conversation_id, seq, sender_uid, client_msg_id, type, body, file_id, created_at) VALUES ${tuples.join(', ')};
+       ${filesSql}
        SELECT ${conversations.map(variable).join(', ')};
        ${membersSql}
        COMMIT`,
@@ -130,11 +141,12 @@ export async function writeBatch(
     throw err;
   }
 
-  // Results: the two SETs, START TRANSACTION, one per UPDATE, the INSERT, the read-back, the members.
+  // Results: the two SETs, START TRANSACTION, one per UPDATE, the INSERT, [message_files,] the read-back, the members.
   let updated = 0;
   for (let u = 0; u < chunks.length; u++) updated += (results[3 + u] as ResultSetHeader).affectedRows;
   const inserted = (results[3 + chunks.length] as ResultSetHeader).affectedRows;
-  const readBack = (results[4 + chunks.length] as RowDataPacket[])[0] as RowDataPacket;
+  const readAt = 4 + chunks.length + (filesSql ? 1 : 0);
+  const readBack = (results[readAt] as RowDataPacket[])[0] as RowDataPacket;
   const maxima = new Map<number, number>();
   for (const c of conversations) {
     const value = readBack[variable(c)] as unknown;
@@ -146,7 +158,7 @@ export async function writeBatch(
   }
   const members = new Map<number, number[]>();
   if (groupIds.length > 0) {
-    for (const row of results[5 + chunks.length] as RowDataPacket[]) {
+    for (const row of results[readAt + 1] as RowDataPacket[]) {
       const id = Number(row.conversation_id);
       const list = members.get(id);
       if (list) list.push(Number(row.user_id));

@@ -10,7 +10,7 @@ export type FileQueryable = Pick<MysqlPool, 'query'>;
  * message may only carry a file its sender may read; avatars). Readable are:
  * - the owner's own files, in any state (the caller tells an unfinished one apart);
  * - complete public files (avatars);
- * - complete files carried by a message (messages.file_id) that the user may read: a member of its
+ * - complete files carried by a message (message_files) that the user may read: a member of its
  *   conversation whose membership covers the message's seq (seq > joined_seq and, after leaving,
  *   seq ≤ left_seq), the read rule of sync and pull (docs/protocol.md, "Groups").
  * Anything else is "not found", exactly like a file that does not exist.
@@ -20,9 +20,9 @@ const READABLE_SQL = `SELECT ${FILE_COLUMNS} FROM files f
     f.owner_uid = ?
     OR (f.state = 'complete' AND (
       f.is_public = 1
-      OR EXISTS (SELECT 1 FROM messages m
-                   JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = ?
-                  WHERE m.file_id = f.id AND m.seq > cm.joined_seq AND (cm.left_seq IS NULL OR m.seq <= cm.left_seq)))))`;
+      OR EXISTS (SELECT 1 FROM message_files mf
+                   JOIN conversation_members cm ON cm.conversation_id = mf.conversation_id AND cm.user_id = ?
+                  WHERE mf.file_id = f.id AND mf.seq > cm.joined_seq AND (cm.left_seq IS NULL OR mf.seq <= cm.left_seq)))))`;
 
 /** The file if `uid` may read it (see above), else undefined — whether it exists or not. */
 export async function findReadableFile(db: FileQueryable, uid: number, fileId: number): Promise<FileRecord | undefined> {
