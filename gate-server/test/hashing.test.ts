@@ -52,7 +52,10 @@ describe('the gate hashing', () => {
     await new Promise((r) => setImmediate(r));
     await poolJob().then(() => order.push('pool'));
     await Promise.all(hashes);
-    assert.equal(order[0], 'pool', `order: ${order.join(' ')}`);
+    // On the pool, the job would wait behind the 12 hashes queued first (at least 9 of them done).
+    // Here it waits for no hash, only for a core: on a loaded 2-core machine a hash or two may
+    // finish first, so the bound leaves room for that and still tells the two wirings apart.
+    assert.ok(order.indexOf('pool') < 4, `order: ${order.join(' ')}`);
   });
 
   it('hands each thread its next hash while it computes one, and never computes more at once than there are threads', async () => {
