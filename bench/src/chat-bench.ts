@@ -18,18 +18,19 @@
  *   --users 1000  --workers 2  --body-bytes 100  --max-outstanding 64  --machine-services
  *   --pp-clients 10000  --pp-pairs 1000  --pp-servers 1 (2: chat1 + chat2)  --pp-interval-ms 1000  --pp-sec 15
  *   --profile-sec 10  --profile-rate <highest sustained>  --profile-servers 2 (1: chat1 alone, chat2 stopped)  --idle-one 19000  --idle-total 50000
- *   --idle-hold-sec 15  --server-cores 0  --generator-cores 1  --no-pin
+ *   --idle-hold-sec 15  --disk-probe-sec 5  --server-cores 0  --generator-cores 1  --no-pin
  *   --set section.key=value (repeatable: a config override for the cluster, e.g. --set chat.commit_lanes=8)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { argValue } from '@parley/common';
 import { REPO_ROOT } from '@parley/e2e';
 import { applySets, num, numbers, positional } from './bench-args';
 import { machineServices, privateServices, startBenchCluster, type BenchServices } from './bench-services';
 import { createChatFixtures } from './chat-fixtures';
+import { fsyncProbe } from './disk-probe';
 import { layoutRamp, restoreChatServers } from './chat-layouts';
 import { renderMarkdown, type ChatBenchReport } from './chat-report';
 import { idle, pingPong, profile, relayRamp, type BenchArgs, type BenchContext } from './chat-scenarios';
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
     ppIntervalMs: num('pp-interval-ms', 1000),
     ppSec: num('pp-sec', 15),
     profileSec: num('profile-sec', 10),
+    diskProbeSec: num('disk-probe-sec', 5),
     profileRate: argValue('profile-rate') ? Number(argValue('profile-rate')) : undefined,
     profileServers: num('profile-servers', 2),
     idleOne: num('idle-one', 19000),
@@ -120,6 +122,9 @@ async function main(): Promise<void> {
   try {
     const [vars] = await cluster.env.pool.query("SHOW VARIABLES WHERE Variable_name IN ('version', 'innodb_flush_log_at_trx_commit', 'sync_binlog', 'log_bin', 'innodb_buffer_pool_size')");
     for (const row of vars as { Variable_name: string; Value: string }[]) report.mariadb[row.Variable_name] = row.Value;
+    // The private MariaDB keeps its datadir under the temp directory: probe that filesystem.
+    report.disk = await fsyncProbe(tmpdir(), args.diskProbeSec);
+    log(`disk: fdatasync p50 ${report.disk.p50Ms} ms, max ${report.disk.maxMs} ms, ${report.disk.over50Ms} over 50 ms in ${args.diskProbeSec} s`);
     const t0 = Date.now();
     ctx.users = await createChatFixtures(cluster.env.pool, cluster.env.redis, needed);
     log(`fixtures: ${ctx.users.length} users in ${ctx.users.length / 2} friend pairs with tokens, ${((Date.now() - t0) / 1000).toFixed(1)} s`);

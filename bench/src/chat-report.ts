@@ -2,6 +2,7 @@
 import { layoutsMarkdown } from './chat-layout-report';
 import type { LayoutResult } from './chat-layouts';
 import type { IdlePart, PingPongResult, ProfileResult, RampResult } from './chat-scenarios';
+import type { FsyncProbe } from './disk-probe';
 
 export interface ChatBenchReport {
   date: string;
@@ -12,6 +13,8 @@ export interface ChatBenchReport {
   pinning: string;
   services: string;
   mariadb: Record<string, string>;
+  /** fdatasync latency of the disk MariaDB writes to, measured just before the scenarios. */
+  disk?: FsyncProbe;
   config: Record<string, Record<string, string | number | boolean>>;
   scenarios: string[];
   /** The headline: the throughput ramp per layout. */
@@ -52,6 +55,10 @@ export function renderMarkdown(r: ChatBenchReport): string {
   L.push(`Command: \`${r.command}\` (${r.totalSec} s in all; load average at start ${r.loadAverageAtStart.map((x) => x.toFixed(2)).join(', ')}).`, '');
   L.push(`Machine: ${r.machine}; Node ${r.node}. ${r.pinning} MariaDB and Redis: ${r.services}.`);
   L.push(`MariaDB: ${Object.entries(r.mariadb).map(([k, v]) => `${k}=${v}`).join(', ')} — every SendAck follows a COMMIT that was fsynced (group commit).`);
+  if (r.disk) {
+    const d = r.disk;
+    L.push(`Disk: a 4 KiB write + fdatasync in ${d.dir}, back to back for ${d.seconds} s before the scenarios: ${fmt(d.calls)} calls, p50 ${d.p50Ms} / p99 ${d.p99Ms} / p99.9 ${d.p999Ms} / max ${d.maxMs} ms, **${d.over50Ms} over 50 ms** (every ack waits for one such fdatasync: a stalling disk stalls every step).`);
+  }
   L.push(`Cluster overrides: \`${JSON.stringify(r.config)}\`. Users are inserted straight into MySQL as friend pairs, tokens issued into Redis; clients log in to the chat servers directly (no gate).`, '');
   if (r.verdicts.length) {
     L.push('## Verdicts', '');

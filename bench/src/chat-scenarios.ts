@@ -32,6 +32,8 @@ export interface BenchArgs {
   ppIntervalMs: number;
   ppSec: number;
   profileSec: number;
+  /** Seconds of fdatasync probing before the scenarios (disk-probe.ts). */
+  diskProbeSec: number;
   profileRate: number | undefined;
   /** Chat servers loaded in the profile scenario (1: chat1 alone). */
   profileServers: number;
