@@ -33,7 +33,8 @@ import { createChatFixtures } from './chat-fixtures';
 import { fsyncProbe } from './disk-probe';
 import { layoutRamp, restoreChatServers } from './chat-layouts';
 import { renderMarkdown, type ChatBenchReport } from './chat-report';
-import { idle, pingPong, profile, relayRamp, type BenchArgs, type BenchContext } from './chat-scenarios';
+import { profile } from './chat-profile';
+import { idle, pingPong, relayRamp, type BenchArgs, type BenchContext } from './chat-scenarios';
 import { hasTaskset, pin } from './proc-stats';
 import { benchSections } from './bench-sections';
 

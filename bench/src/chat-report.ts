@@ -1,7 +1,8 @@
 /** Markdown rendering of a chat benchmark run (bench/results/chat-<timestamp>.md). */
 import { layoutsMarkdown } from './chat-layout-report';
 import type { LayoutResult } from './chat-layouts';
-import type { IdlePart, PingPongResult, ProfileResult, RampResult } from './chat-scenarios';
+import type { ProfileResult } from './chat-profile';
+import type { IdlePart, PingPongResult, RampResult } from './chat-scenarios';
 import type { FsyncProbe } from './disk-probe';
 
 export interface ChatBenchReport {
