@@ -27,6 +27,7 @@ import { argValue, createMysqlPool } from '@parley/common';
 import { createTestEnv } from '@parley/common/testing';
 import { writeBatch, type Outcome, type SendCommand, type Target } from '@parley/chat-server';
 import { REPO_ROOT } from '@parley/e2e';
+import { num, numbers } from './bench-args';
 import { privateServices } from './bench-services';
 import { cpuSec, hasTaskset, pin } from './proc-stats';
 
@@ -49,17 +50,12 @@ interface FloorRow {
 
 const COLUMNS = '(conversation_id, seq, sender_uid, client_msg_id, type, body, file_id, created_at)';
 
-function num(name: string, fallback: number): number {
-  const v = argValue(name);
-  return v === undefined ? fallback : Number(v);
-}
-
 function log(msg: string): void {
   console.log(`[db-floor ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 }
 
 async function main(): Promise<void> {
-  const batches = (argValue('batches') ?? '1,8,64,512').split(',').map(Number);
+  const batches = numbers('batches', [1, 8, 64, 512]);
   const variants = (argValue('variants') ?? VARIANTS.join(',')).split(',') as Variant[];
   const sec = num('sec', 3);
   const conversations = num('conversations', 500);

@@ -7,11 +7,10 @@
  * 1. a `--size-mib` (1024) file: plain socket upload, Parley upload with the client's hashing,
  *    Parley upload with the sha256 known (transfer and server-side verification only), plain
  *    download, Parley download (client hashing and fdatasync included) — `--rounds` (5) times, the
- *    file server's RSS sampled throughout; even rounds run Parley's transfers before the yardstick's,
- *    and each round first measures what writing new page-cache pages costs the machine right now;
+ *    file server's RSS sampled throughout; even rounds run Parley's transfers before the yardstick's;
  * 2. `--concurrent` (50) uploads of distinct `--concurrent-mib` (20) MiB files at once, one user and
  *    connection each: aggregate MiB/s and the time per upload.
- * Before every measured run dirty pages are flushed (`sync`), so none pays for another's writeback.
+ * Before every measured run dirty pages are flushed and the page cache is primed alike (settle).
  * Writes bench/results/file-<timestamp>.json and .md; the generated files are deleted.
  *
  * Options: --size-mib 1024 --rounds 5 --concurrent 50 --concurrent-mib 20 --server-cores 0
@@ -30,14 +29,9 @@ import { Cluster, REPO_ROOT } from '@parley/e2e';
 import { renderFileMarkdown, type FileBenchReport, type FileRunKey } from './file-report';
 import { concurrentUploads, pageCacheCost, parleyDownload, parleyUpload, plainDownload, plainUpload, removeQuietly, round, type RunContext } from './file-runs';
 import { hasTaskset, pin } from './proc-stats';
-import { applySets } from './bench-args';
+import { applySets, num } from './bench-args';
 
 const MiB = 1024 * 1024;
-
-function num(name: string, fallback: number): number {
-  const v = argValue(name);
-  return v === undefined ? fallback : Number(v);
-}
 
 /**
  * Before every measured run: flushes dirty pages (and the discards of deleted files), so no run
@@ -151,7 +145,7 @@ async function main(): Promise<void> {
         const known = await parleyUpload(ctx, owner, big, sha256);
         return { hashed, known };
       };
-      const [pu, ou] = oursFirst ? await parleyUploads().then(async (o) => [await plainUploads(), o] as const) : await plainUploads().then(async (p) => [p, await parleyUploads()] as const);
+      const [pu, ou] = await inOrder(oursFirst, plainUploads, parleyUploads);
       log(`round ${r}: downloads`);
       const plainDownloads = async () => {
         await prime();
@@ -166,7 +160,7 @@ async function main(): Promise<void> {
         await prime();
         return parleyDownload(ctx, owner, ou.known.fileId, size, join(tmp, 'down.bin'));
       };
-      const [pd, down] = oursFirst ? await parleyDownloads().then(async (o) => [await plainDownloads(), o] as const) : await plainDownloads().then(async (p) => [p, await parleyDownloads()] as const);
+      const [pd, down] = await inOrder(oursFirst, plainDownloads, parleyDownloads);
       await forget(cluster, ou.known.fileId, sha256);
       const pageCost = Math.round(primeCosts.reduce((a, b) => a + b, 0) / primeCosts.length);
       log(`round ${r}: priming the page cache cost ${primeCosts.join(', ')} ms CPU per GiB`);
@@ -199,6 +193,16 @@ async function main(): Promise<void> {
     await cluster?.stop();
     removeQuietly(tmp);
   }
+}
+
+/** Runs the yardstick's and Parley's transfers one after the other, Parley's first when `oursFirst`. */
+async function inOrder<P, O>(oursFirst: boolean, plain: () => Promise<P>, ours: () => Promise<O>): Promise<[P, O]> {
+  if (!oursFirst) {
+    const p = await plain();
+    return [p, await ours()];
+  }
+  const o = await ours();
+  return [await plain(), o];
 }
 
 function strip<T extends { fileId?: number }>(run: T): Omit<T, 'fileId'> {

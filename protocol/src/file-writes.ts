@@ -6,11 +6,11 @@ export const MAX_WRITE_BATCH = 16;
 
 /**
  * Bytes one writev(2) call carries at most. The kernel (6.x, ext4 with large folios) sizes the
- * page-cache folios it allocates by the write's length, and folios of 1 MiB and more come from the
- * high-order free blocks that a VM with free-page reporting has handed back to its host: each
- * page then faults on the host as it is filled. Measured here (1 GiB into a new file, one core):
- * 512 KiB writes cost 0.31–0.42 s of CPU, 1 MiB writes 0.58–1.40 s, 4 MiB writevs 1.7–1.8 s.
- * Below 512 KiB the syscalls start to show (128 KiB: 0.55 s).
+ * page-cache folios it allocates by the write's length, and large folios come from the high-order
+ * free blocks that a VM with free-page reporting has handed back to its host: each page then
+ * faults on the host as it is filled. Measured here (1 GiB into a file just freed, one core):
+ * 256 KiB writes cost 0.35–0.42 s of CPU, 512 KiB writes 0.71–1.09 s, 4 MiB writevs 1.7–1.8 s;
+ * below 256 KiB the syscalls start to show (128 KiB: 0.55 s).
  */
 export const MAX_WRITE_BYTES = 256 * 1024;
 

@@ -3,10 +3,10 @@ import type { Outcome, SendCommand, Target } from './send-command';
 
 /**
  * Conversations one reservation UPDATE names at most. MariaDB evaluates each updated row's CASE
- * branch by branch, so one UPDATE over n conversations costs O(n²): with 500 it made the writer
- * cost 44 µs per message against 35 at 64 (bench/src/db-floor.ts), and a backlog (bigger
- * batches) made every message dearer. A statement costs about as much as 60 such comparisons
- * for 60 rows, so chunks of this size keep both small.
+ * branch by branch, so one UPDATE over n conversations costs O(n²): over 500 the writer cost 44 µs
+ * of MariaDB CPU per message, more than at 64 (bench/src/db-floor.ts), so a backlog (bigger
+ * batches) made every message dearer. Each statement has its own overhead too (one UPDATE per
+ * conversation cost 68–90 µs per message); chunks of 16–64 measured alike, 26–30 µs at 500.
  */
 export const RESERVE_CHUNK = 32;
 
@@ -23,8 +23,8 @@ interface Written {
  * Writes the accepted sends of a batch in ONE round trip, one READ COMMITTED transaction:
  *
  * 1. UPDATEs of RESERVE_CHUNK conversations each reserve every conversation's seqs (rows locked
- *    in ascending id order, so servers never deadlock on them), and only where `post_epoch` is still the one the sends were
- *    authorized at: every change that takes a right to post away raises it under the same row
+ *    in ascending id order, so servers never deadlock on them), and only where `post_epoch` is
+ *    still the one the sends were authorized at: every change that takes a right to post away raises it under the same row
  *    lock (db/post-epoch.ts). Each updated row's new max_seq lands in a session variable
  *    `@pq<slot>`, reset to NULL first;
  * 2. one plain multi-row `INSERT … VALUES` stores every message with seq = that variable minus
@@ -67,7 +67,6 @@ export async function writeBatch(
   }
   const conversations = [...byId.values()].sort((a, b) => a.id - b.id);
   conversations.forEach((c, slot) => (c.slot = slot));
-  const ids = conversations.map((c) => c.id);
   const variable = (c: Written): string => `@pq${c.slot}`;
 
   const now = Date.now();
@@ -98,19 +97,17 @@ export async function writeBatch(
     }
   }
   // The reservation, in UPDATEs of at most RESERVE_CHUNK conversations each (ascending, as the ids).
-  const chunks: Written[][] = [];
-  for (let at = 0; at < conversations.length; at += RESERVE_CHUNK) chunks.push(conversations.slice(at, at + RESERVE_CHUNK));
   const args: unknown[] = [];
-  const reserveSql = chunks
-    .map((chunk) => {
-      for (const c of chunk) args.push(c.id, c.count);
-      args.push(chunk.map((c) => c.id));
-      for (const c of chunk) args.push(c.id, c.epoch);
-      const seqCases = chunk.map((c) => `WHEN ? THEN ${variable(c)} := max_seq + ?`).join(' ');
-      const epochCases = chunk.map(() => 'WHEN ? THEN ?').join(' ');
-      return `UPDATE conversations SET max_seq = CASE id ${seqCases} END WHERE id IN (?) AND post_epoch = CASE id ${epochCases} END ORDER BY id;`;
-    })
-    .join('\n       ');
+  const updates: string[] = [];
+  for (let at = 0; at < conversations.length; at += RESERVE_CHUNK) {
+    const chunk = conversations.slice(at, at + RESERVE_CHUNK);
+    for (const c of chunk) args.push(c.id, c.count);
+    args.push(chunk.map((c) => c.id));
+    for (const c of chunk) args.push(c.id, c.epoch);
+    const seqCases = chunk.map((c) => `WHEN ? THEN ${variable(c)} := max_seq + ?`).join(' ');
+    const epochCases = chunk.map(() => 'WHEN ? THEN ?').join(' ');
+    updates.push(`UPDATE conversations SET max_seq = CASE id ${seqCases} END WHERE id IN (?) AND post_epoch = CASE id ${epochCases} END ORDER BY id;`);
+  }
   args.push(...values, ...fileValues);
   const filesSql = fileTuples.length > 0 ? `INSERT INTO message_files (file_id, conversation_id, seq) VALUES ${fileTuples.join(', ')};` : '';
   const groupIds = [...groups];
@@ -126,7 +123,7 @@ export async function writeBatch(
       `SET ${conversations.map((c) => `${variable(c)} = NULL`).join(', ')};
        SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
        START TRANSACTION;
-       ${reserveSql}
+       ${updates.join('\n       ')}
        INSERT INTO messages (conversation_id, seq, sender_uid, client_msg_id, type, body, file_id, created_at) VALUES ${tuples.join(', ')};
        ${filesSql}
        SELECT ${conversations.map(variable).join(', ')};
@@ -143,18 +140,18 @@ export async function writeBatch(
 
   // Results: the two SETs, START TRANSACTION, one per UPDATE, the INSERT, [message_files,] the read-back, the members.
   let updated = 0;
-  for (let u = 0; u < chunks.length; u++) updated += (results[3 + u] as ResultSetHeader).affectedRows;
-  const inserted = (results[3 + chunks.length] as ResultSetHeader).affectedRows;
-  const readAt = 4 + chunks.length + (filesSql ? 1 : 0);
+  for (let u = 0; u < updates.length; u++) updated += (results[3 + u] as ResultSetHeader).affectedRows;
+  const inserted = (results[3 + updates.length] as ResultSetHeader).affectedRows;
+  const readAt = 4 + updates.length + (filesSql ? 1 : 0);
   const readBack = (results[readAt] as RowDataPacket[])[0] as RowDataPacket;
   const maxima = new Map<number, number>();
   for (const c of conversations) {
     const value = readBack[variable(c)] as unknown;
     if (value !== null && value !== undefined) maxima.set(c.id, Number(value));
   }
-  if (inserted !== accepted.length || updated !== ids.length || maxima.size !== ids.length) {
+  if (inserted !== accepted.length || updated !== conversations.length || maxima.size !== conversations.length) {
     // Cannot happen (a conversation not updated fails the INSERT); never ack what we cannot vouch for.
-    throw new Error(`message batch wrote ${inserted} of ${accepted.length} rows in ${updated} (${maxima.size} read back) of ${ids.length} conversations`);
+    throw new Error(`message batch wrote ${inserted} of ${accepted.length} rows in ${updated} (${maxima.size} read back) of ${conversations.length} conversations`);
   }
   const members = new Map<number, number[]>();
   if (groupIds.length > 0) {
